@@ -1,0 +1,121 @@
+"""Turn the catalog into Airflow DAGs: `collect__<source>` and `publish__<product>`.
+
+Collect DAGs emit the Asset `yishu://source/<source>` when a batch lands; product DAGs are
+scheduled on the Assets of the sources they read (data-aware scheduling). Tasks call the
+library and pass small references through XCom. Parsing reads only the catalog's YAML files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import Asset, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from yishu.catalog.spec import Catalog, Product, Source, load_catalog
+
+START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+DEFAULT_ARGS = {"owner": "data-bureau", "retries": 2, "retry_delay": dt.timedelta(minutes=5)}
+
+
+def source_asset(name: str) -> Asset:
+    return Asset(name=f"source__{name}", uri=f"yishu://source/{name}")
+
+
+def product_asset(name: str) -> Asset:
+    return Asset(name=f"product__{name}", uri=f"yishu://product/{name}")
+
+
+def partition_of(context) -> str:
+    """The run's partition: `partition` in the run conf, else the logical date (or, for
+    asset-triggered runs without one, the day the run was queued for)."""
+    conf = (context.get("dag_run").conf or {}) if context.get("dag_run") else {}
+    when = context.get("logical_date") or context["dag_run"].run_after
+    return conf.get("partition") or when.strftime("%Y-%m-%d")
+
+
+def collect_dag(source: Source):
+    asset = source_asset(source.name)
+
+    @dag(dag_id=f"collect__{source.name}", schedule=source.schedule, start_date=START,
+         catchup=False, default_args=DEFAULT_ARGS, tags=["yishu", "collect", source.name],
+         doc_md=f"Collect **{source.title_zh}** ({source.provider}), validate it against "
+                f"`expectations/{source.name}.json`, land or quarantine it.")
+    def collect_source():
+        @task
+        def collect(**context) -> dict:
+            from yishu.sources.collect import collect as collect_partition
+
+            return collect_partition(source, partition_of(context)).to_dict()
+
+        @task
+        def validate(ref: dict) -> dict:
+            from yishu.sources.batches import validate_and_land
+            from yishu.sources.collect import CollectResult
+
+            batch = validate_and_land(load_catalog(), CollectResult(**ref))
+            return {**ref, "status": batch.status, "reason": batch.reason,
+                    "grade": batch.quality_grade, "score": batch.quality_score}
+
+        @task(outlets=[asset])
+        def land(ref: dict, *, outlet_events) -> dict:
+            if ref["status"] not in ("landed", "released"):
+                # Skipped: no Asset event, so no product reads a quarantined batch.
+                raise AirflowSkipException(f"batch {ref['status']}: {ref['reason']}")
+            outlet_events[asset].extra = {"partition": ref["partition"],
+                                          "sha256": ref["sha256"]}
+            return ref
+
+        land(validate(collect()))
+
+    return collect_source()
+
+
+def publish_dag(product: Product):
+    @dag(dag_id=f"publish__{product.name}", schedule=[source_asset(product.source)],
+         start_date=START, catchup=False, default_args=DEFAULT_ARGS,
+         tags=["yishu", "publish", product.zone, product.name],
+         doc_md=f"Build **{product.title_zh}** for zone `{product.zone}` from "
+                f"`{product.source}`: de-identify, check risk, publish a signed version.")
+    def publish_product():
+        @task
+        def build(**context) -> dict:
+            from yishu import product_stages
+            from yishu.product_stages import NothingToPublish
+
+            try:
+                return product_stages.build(load_catalog(), product.name, partition_of(context))
+            except NothingToPublish as exc:
+                raise AirflowSkipException(str(exc)) from None
+
+        @task
+        def deidentify(ref: dict) -> dict:
+            from yishu import product_stages
+
+            return product_stages.deidentify(load_catalog(), ref)
+
+        @task
+        def check_risk(ref: dict) -> dict:
+            from yishu import product_stages
+
+            return product_stages.check_risk(load_catalog(), ref)
+
+        @task(outlets=[product_asset(product.name)])
+        def publish(ref: dict) -> dict:
+            from yishu import product_stages
+
+            ref = product_stages.publish(load_catalog(), ref)
+            if ref.get("blocked"):
+                raise AirflowSkipException(f"not published: {ref['blocked']}")
+            return ref
+
+        publish(check_risk(deidentify(build())))
+
+    return publish_product()
+
+
+def build_dags(cat: Catalog | None = None) -> dict:
+    cat = cat or load_catalog()
+    dags = [collect_dag(s) for s in cat.sources.values()]
+    dags += [publish_dag(p) for p in cat.products.values()]
+    return {d.dag_id: d for d in dags}

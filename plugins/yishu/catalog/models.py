@@ -1,0 +1,98 @@
+"""Catalog database: batches of source data and published product versions (SQLAlchemy 2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, UniqueConstraint, create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from yishu import settings
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Batch(Base):
+    """One partition of one source: its raw snapshot and what validation decided."""
+
+    __tablename__ = "batches"
+    __table_args__ = (UniqueConstraint("source", "partition"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    partition: Mapped[str] = mapped_column(String(40))
+    snapshot_sha256: Mapped[str] = mapped_column(String(64))
+    raw_path: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    # collected -> landed | quarantined -> released | rejected
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    quality_score: Mapped[float | None] = mapped_column(Float)
+    quality_grade: Mapped[str | None] = mapped_column(String(1))
+    validation_path: Mapped[str | None] = mapped_column(Text)
+    review_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    onupdate=_now)
+
+    @property
+    def usable(self) -> bool:
+        return self.status in ("landed", "released")
+
+
+class ProductVersion(Base):
+    """An immutable, published version of a product in a zone."""
+
+    __tablename__ = "product_versions"
+    __table_args__ = (UniqueConstraint("product", "version"),
+                      UniqueConstraint("product", "fingerprint"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product: Mapped[str] = mapped_column(String(100), index=True)
+    zone: Mapped[str] = mapped_column(String(50))
+    version: Mapped[int] = mapped_column(Integer)
+    partition: Mapped[str] = mapped_column(String(40))
+    rows: Mapped[int] = mapped_column(Integer)
+    security_level: Mapped[str] = mapped_column(String(4))
+    quality_grade: Mapped[str | None] = mapped_column(String(1))
+    # hash of the input snapshots + policy: the same inputs never publish twice
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)
+    voucher: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ProductRun(Base):
+    """The last attempt to build a product for a partition, published or stopped, and why."""
+
+    __tablename__ = "product_runs"
+    __table_args__ = (UniqueConstraint("product", "partition"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product: Mapped[str] = mapped_column(String(100))
+    partition: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))  # published | unchanged | blocked
+    reason: Mapped[str | None] = mapped_column(Text)
+    report_path: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    onupdate=_now)
+
+
+@cache
+def _engine(url: str):
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def session() -> Session:
+    cfg = settings.load()
+    cfg.home.mkdir(parents=True, exist_ok=True)
+    return Session(_engine(cfg.db_url), expire_on_commit=False)

@@ -1,0 +1,261 @@
+"""`yishu`: the command line of bureau engineers, stewards and administrators."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from yishu.catalog.spec import CatalogError, load_catalog
+
+app = typer.Typer(help="Yishu (一数): public-data authorized operation pipelines.",
+                  no_args_is_help=True, add_completion=False)
+catalog_app = typer.Typer(help="The published catalog.", no_args_is_help=True)
+quarantine_app = typer.Typer(help="Review quarantined batches (stewards).", no_args_is_help=True)
+expectations_app = typer.Typer(help="The expectation suites (one per source).",
+                               no_args_is_help=True)
+voucher_app = typer.Typer(help="Signed vouchers of product versions.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(expectations_app, name="expectations")
+app.add_typer(voucher_app, name="voucher")
+
+console = Console()
+DEMO_PARTITION = "2026-11-01"
+
+
+def fail(message: str, code: int = 1):
+    console.print(f"[bold red]error:[/] {message}", soft_wrap=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def _catalog():
+    try:
+        return load_catalog()
+    except CatalogError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]✗[/] {problem}", soft_wrap=True, highlight=False)
+        fail(f"{len(exc.problems)} problem(s) in the catalog: fix them and run `yishu check`")
+
+
+@app.command()
+def check():
+    """Validate the catalog YAML and the expectation suites; name every problem."""
+    from yishu.standard.suites import stale_suites
+
+    cat = _catalog()
+    problems = stale_suites(cat)
+    for problem in problems:
+        console.print(f"[red]✗[/] {problem}", soft_wrap=True, highlight=False)
+    if problems:
+        fail(f"{len(problems)} problem(s) in the suites")
+    console.print(f"[green]✓[/] catalog OK: {len(cat.elements)} elements, {len(cat.zones)} zones, "
+                  f"{len(cat.sources)} sources, {len(cat.products)} products; suites up to date")
+
+
+@expectations_app.command("build")
+def expectations_build():
+    """Regenerate the element-level expectations of every suite from elements.yaml."""
+    from yishu.standard.suites import write_suites
+
+    written = write_suites(_catalog())
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(f"{len(written)} suite(s) changed")
+
+
+@app.command()
+def sample(rows: int = typer.Option(2000, help="rows per source"),
+           seed: int = typer.Option(7, help="seed: the same seed gives the same files"),
+           partition: str = typer.Option(DEMO_PARTITION, help="partition date YYYY-MM-DD"),
+           clean: bool = typer.Option(False, help="no planted dirty rows")):
+    """Generate the sample government sources into YISHU_HOME/inbox/."""
+    from yishu.sources.sample import SAMPLE_SOURCES, write_sample
+
+    for source in SAMPLE_SOURCES:
+        n = rows if source == "health_visits" else max(rows // 2, 50)
+        path = write_sample(source, partition, n, seed=seed, dirty=not clean)
+        console.print(f"  {source}: {n} rows → {path}")
+
+
+def _dag_id(cat, name: str) -> str:
+    try:
+        target = cat.product_or_source(name)
+    except CatalogError as exc:
+        fail(exc.problems[0])
+    return f"collect__{name}" if target.name in cat.sources else f"publish__{name}"
+
+
+@app.command()
+def run(name: str = typer.Argument(..., help="a source or product name"),
+        partition: str = typer.Option(DEMO_PARTITION, help="partition date YYYY-MM-DD")):
+    """Run the DAG of a source (collect) or product (publish) in-process with dag.test()."""
+    from yishu.airflow.runner import run_dag
+
+    cat = _catalog()
+    dag_id = _dag_id(cat, name)
+    with console.status(f"running {dag_id} for {partition} (real Airflow, dag.test)…"):
+        result = run_dag(dag_id, partition)
+    _print_run(cat, name, partition, result)
+    if result.state != "success":
+        fail(f"{dag_id} ended {result.state}: see the task logs under "
+             f"{Path('.yishu/airflow/logs')}")
+
+
+def _print_run(cat, name: str, partition: str, result) -> None:
+    from yishu.catalog.models import ProductRun, session
+    from yishu.sources.batches import BatchNotFound, get_batch
+
+    tasks = " → ".join(f"{t}:{s}" for t, s in result.tasks.items())
+    console.print(f"[bold]{result.dag_id}[/] {result.state}  ({tasks})", highlight=False)
+    if name in cat.sources:
+        try:
+            b = get_batch(name, partition)
+        except BatchNotFound:
+            return
+        colour = "green" if b.status in ("landed", "released") else "yellow"
+        console.print(f"  [{colour}]{b.status}[/] {b.rows} rows, quality {b.quality_score} "
+                      f"(grade {b.quality_grade})" + (f"\n  reason: {b.reason}" if b.reason
+                                                      else ""), soft_wrap=True, highlight=False)
+    else:
+        from sqlalchemy import select
+
+        with session() as s:
+            pr = s.scalar(select(ProductRun).where(ProductRun.product == name,
+                                                   ProductRun.partition == partition))
+        if pr:
+            colour = {"published": "green", "unchanged": "cyan"}.get(pr.status, "yellow")
+            console.print(f"  [{colour}]{pr.status}[/] {pr.reason or ''}", soft_wrap=True,
+                          highlight=False)
+
+
+@catalog_app.command("ls")
+def catalog_ls(as_json: bool = typer.Option(False, "--json", help="machine-readable output")):
+    """Published product versions: zone, product, version, rows, security level, grade."""
+    from yishu.product_stages import published_versions
+
+    versions = published_versions()
+    if as_json:
+        print(json.dumps([{"zone": v.zone, "product": v.product, "version": v.version,
+                           "rows": v.rows, "security_level": v.security_level,
+                           "quality_grade": v.quality_grade, "path": v.path}
+                          for v in versions], ensure_ascii=False, indent=1))
+        return
+    table = Table(title="Published products (数据产品目录)")
+    for col in ("zone", "product", "version", "rows", "level", "grade", "published", "path"):
+        table.add_column(col)
+    for v in versions:
+        table.add_row(v.zone, v.product, f"v{v.version}", str(v.rows), v.security_level,
+                      v.quality_grade or "-", v.created_at.strftime("%Y-%m-%d %H:%M"), v.path)
+    console.print(table)
+    if not versions:
+        console.print("nothing published yet: run `make demo` or `yishu run PRODUCT`")
+
+
+@quarantine_app.command("ls")
+def quarantine_ls(all_: bool = typer.Option(False, "--all", help="every batch, not only "
+                                            "quarantined ones")):
+    """Quarantined batches (or all batches with --all)."""
+    from yishu.sources.batches import list_batches
+
+    table = Table(title="Batches" if all_ else "Quarantined batches (隔离批次)")
+    for col in ("source", "partition", "status", "rows", "score", "grade", "reason"):
+        table.add_column(col, overflow="fold")
+    for b in list_batches(None if all_ else "quarantined"):
+        table.add_row(b.source, b.partition, b.status, str(b.rows), str(b.quality_score),
+                      b.quality_grade or "-", b.reason or b.review_note or "")
+    console.print(table)
+
+
+@quarantine_app.command("show")
+def quarantine_show(source: str, partition: str = typer.Argument(DEMO_PARTITION)):
+    """Why a batch was quarantined: failed expectations, counts, example rows."""
+    from yishu.sources.batches import BatchNotFound, get_batch
+
+    try:
+        b = get_batch(source, partition)
+    except BatchNotFound as exc:
+        fail(str(exc))
+    console.print(f"[bold]{source}/{partition}[/]: {b.status}, {b.rows} rows, quality "
+                  f"{b.quality_score} ({b.quality_grade})\nraw snapshot: {b.raw_path}",
+                  highlight=False)
+    if b.reason:
+        console.print(f"reason: {b.reason}", soft_wrap=True, highlight=False)
+    if b.review_note:
+        console.print(f"steward note: {b.review_note}", highlight=False)
+    if b.validation_path:
+        result = json.loads(Path(b.validation_path).read_text(encoding="utf-8"))
+        table = Table(title="Failed expectations")
+        for col in ("severity", "column", "expectation", "failed rows", "%", "example rows"):
+            table.add_column(col, overflow="fold")
+        for r in result["results"]:
+            if not r["success"]:
+                table.add_row(r.get("severity", ""), str(r.get("column")), r["type"],
+                              str(r.get("unexpected_count")),
+                              f"{r.get('unexpected_percent') or 0:.2f}",
+                              ", ".join(map(str, r.get("example_rows", [])[:5])))
+        console.print(table)
+
+
+def _review(source: str, partition: str, decision: str, reason: str) -> None:
+    from yishu.sources.batches import BatchNotFound, review
+
+    try:
+        b = review(source, partition, decision, reason)
+    except (BatchNotFound, ValueError) as exc:
+        fail(str(exc))
+    console.print(f"{source}/{partition} is now [bold]{b.status}[/] ({reason})")
+    if b.status == "released":
+        console.print(f"next: `yishu run {source} --partition {partition}` lands it and "
+                      "triggers its products")
+
+
+@quarantine_app.command("release")
+def quarantine_release(source: str, partition: str = typer.Argument(DEMO_PARTITION),
+                       reason: str = typer.Option(..., "--reason", help="recorded with the "
+                                                  "decision")):
+    """Release a quarantined batch so products may use it (reason recorded)."""
+    _review(source, partition, "released", reason)
+
+
+@quarantine_app.command("reject")
+def quarantine_reject(source: str, partition: str = typer.Argument(DEMO_PARTITION),
+                      reason: str = typer.Option(..., "--reason")):
+    """Reject a quarantined batch for good (it stays in the raw zone for the record)."""
+    _review(source, partition, "rejected", reason)
+
+
+@voucher_app.command("verify")
+def voucher_verify(folder: Path = typer.Argument(..., help="a product version folder"),
+                   trusted_key: Path | None = typer.Option(None, help="bureau public key PEM")):
+    """Verify a version's voucher offline: signature and the SHA-256 of every file."""
+    path = folder / "voucher.json"
+    if not path.exists():
+        fail(f"{path}: no voucher.json in that folder: pass a product version folder")
+    voucher = json.loads(path.read_text(encoding="utf-8"))
+    from yishu.catalog.voucher import verify
+
+    problems = verify(voucher, folder, trusted_key.read_text() if trusted_key else None)
+    for p in problems:
+        console.print(f"[red]✗[/] {p}")
+    if problems:
+        fail("voucher does not verify")
+    body = voucher["body"]
+    console.print(f"[green]✓[/] {body['product']} v{body['version']} ({body['zone']}): "
+                  f"signature valid, {len(body['files'])} file(s) match")
+
+
+@app.command()
+def demo(rows: int = typer.Option(2000, help="rows of the health_visits sample")):
+    """The main job on embedded defaults: sample → collect → validate → publish → catalog."""
+    from yishu.demo import run_demo
+
+    _catalog()
+    run_demo(console, rows=rows, partition=DEMO_PARTITION)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,120 @@
+"""De-identification operators over Arrow arrays: vectorized, or computed once per distinct value.
+
+drop and keep need no code; the others:
+    mask          138****5678: keep a prefix and suffix, star the middle
+    pseudonymize  keyed HMAC-SHA256 per zone: joinable inside a zone, unlinkable across zones
+    generalize    dates to month/quarter/year; resident ID to age band, gender, province;
+                  address to district
+    encrypt       deterministic AES-SIV, reversible only with the bureau key
+    redact        typed placeholders for PII spans in free text (see text_scanner)
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import re
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+from yishu.standard import identifiers
+
+
+def _per_distinct(array: pa.Array, fn) -> pa.Array:
+    """Apply a Python function once per distinct value (IDs repeat; nulls stay null)."""
+    encoded = pc.dictionary_encode(array.cast(pa.string()))
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    values = pa.array([None if v is None else fn(v) for v in encoded.dictionary.to_pylist()],
+                      pa.string())
+    return pc.take(values, encoded.indices)
+
+
+def mask(array: pa.Array, keep_start: int = 3, keep_end: int = 4) -> pa.Array:
+    s = pc.utf8_trim_whitespace(array.cast(pa.string()))
+    length = pc.utf8_length(s)
+    short = pc.less_equal(length, keep_start + keep_end)
+    head = pc.utf8_slice_codeunits(s, 0, keep_start)
+    tail = pc.utf8_slice_codeunits(s, -keep_end)
+    middle = pc.binary_repeat("*", pc.max_element_wise(pc.subtract(length, keep_start + keep_end),
+                                                       0))
+    masked = pc.binary_join_element_wise(head, middle, tail, "")
+    # values too short to keep both ends are starred entirely
+    return pc.if_else(short, pc.binary_repeat("*", length), masked)
+
+
+def pseudonymize(array: pa.Array, secret: bytes) -> pa.Array:
+    def token(value: str) -> str:
+        return hmac.new(secret, value.strip().upper().encode(), hashlib.sha256).hexdigest()[:32]
+
+    return _per_distinct(array, token)
+
+
+def encrypt(array: pa.Array, key: bytes) -> pa.Array:
+    siv = AESSIV(key)
+    return _per_distinct(
+        array, lambda v: base64.urlsafe_b64encode(siv.encrypt(v.encode(), None)).decode())
+
+
+def decrypt(array: pa.Array, key: bytes) -> pa.Array:
+    siv = AESSIV(key)
+    return _per_distinct(
+        array, lambda v: siv.decrypt(base64.urlsafe_b64decode(v.encode()), None).decode())
+
+
+def _date_parts(array: pa.Array) -> pa.Array:
+    return pc.strptime(pc.utf8_slice_codeunits(array.cast(pa.string()), 0, 10),
+                       format="%Y-%m-%d", unit="s", error_is_null=True)
+
+
+def to_month(array: pa.Array) -> pa.Array:
+    return pc.strftime(_date_parts(array), format="%Y-%m")
+
+
+def to_year(array: pa.Array) -> pa.Array:
+    return pc.strftime(_date_parts(array), format="%Y")
+
+
+def to_quarter(array: pa.Array) -> pa.Array:
+    ts = _date_parts(array)
+    quarter = pc.cast(pc.quarter(ts), pa.string())
+    return pc.binary_join_element_wise(pc.strftime(ts, format="%Y"), quarter, "-Q")
+
+
+def age_band(array: pa.Array, on: dt.date, width: int = 10) -> pa.Array:
+    def band(value: str) -> str | None:
+        born = identifiers.resident_id_birth_date(value)
+        if born is None:
+            return None
+        age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+        low = max(age, 0) // width * width
+        return f"{low}-{low + width - 1}"
+
+    return _per_distinct(array, band)
+
+
+def gender(array: pa.Array) -> pa.Array:
+    return _per_distinct(array, identifiers.resident_id_gender)
+
+
+def province(array: pa.Array) -> pa.Array:
+    def name(value: str) -> str | None:
+        return identifiers.division_info(value.strip()[:2] + "0000").get("province")
+
+    return _per_distinct(array, name)
+
+
+_DISTRICT_RE = re.compile(r"^(.{2,}?(?:省|自治区))?(.{2,}?(?:市|自治州|地区))?(.{1,}?(?:区|县|旗))")
+
+
+def to_district(array: pa.Array) -> pa.Array:
+    """An address cut down to its province/city/district (e.g. 深圳市南山区)."""
+    def district(value: str) -> str | None:
+        m = _DISTRICT_RE.match(value.strip())
+        return "".join(p for p in m.groups() if p) if m else None
+
+    return _per_distinct(array, district)

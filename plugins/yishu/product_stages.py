@@ -1,0 +1,193 @@
+"""The stages of a product run: build → de-identify → risk check → publish.
+
+Each stage takes and returns a small JSON-able reference (paths, hashes, counts) so that
+Airflow passes only references through XCom. A stage that stops the product records why in
+`product_runs` and returns the reference with `blocked` set; later stages pass it through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import pyarrow.csv as pv
+import pyarrow.parquet as pq
+from sqlalchemy import func, select
+
+from yishu import storage
+from yishu.catalog.models import ProductRun, ProductVersion, session
+from yishu.catalog.spec import GRADES, LEVELS, Catalog
+from yishu.catalog.voucher import file_sha256, sign
+from yishu.deid import policy as deid_policy
+from yishu.deid import risk
+from yishu.deid.scan import scan_table
+from yishu.sources import batches
+
+# Columns whose element is at most this level are "not personal data"; they are sampled for
+# PII before de-identification (drift detection).
+DRIFT_LEVELS = ("L1", "L2")
+DRIFT_SAMPLE_ROWS = 5000
+CODE_VERSION = "1"  # bump when stage logic changes what a version contains
+
+
+class NothingToPublish(Exception):
+    """No usable batch of the product's source yet (all quarantined, or none collected)."""
+
+
+def _record(product: str, partition: str, status: str, reason: str | None = None,
+            report: str | None = None) -> None:
+    with session() as s:
+        run = s.scalar(select(ProductRun).where(ProductRun.product == product,
+                                                ProductRun.partition == partition))
+        if run is None:
+            run = ProductRun(product=product, partition=partition)
+            s.add(run)
+        run.status, run.reason, run.report_path = status, reason, report
+        s.commit()
+
+
+def _block(ref: dict, reason: str) -> dict:
+    _record(ref["product"], ref["partition"], "blocked", reason, ref.get("report"))
+    return {**ref, "blocked": reason}
+
+
+def _write_report(ref: dict, section: str, data) -> str:
+    path = storage.work_dir(ref["product"], ref["partition"]) / "deid_report.json"
+    report = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    report[section] = data
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str),
+                    encoding="utf-8")
+    return str(path)
+
+
+def build(cat: Catalog, product_name: str, partition: str) -> dict:
+    product = cat.products[product_name]
+    batch = batches.latest_usable(product.source, partition)
+    if batch is None:
+        raise NothingToPublish(
+            f"product {product_name}: source '{product.source}' has no landed or released batch "
+            f"up to {partition}: see `yishu quarantine ls`")
+    snapshot = storage.raw_snapshot(batch.source, batch.partition, batch.snapshot_sha256,
+                                    ".parquet")
+    work = storage.work_dir(product_name, partition)
+    report = work / "deid_report.json"
+    report.unlink(missing_ok=True)  # a rerun starts a fresh report
+    return {"product": product_name, "partition": partition, "source": batch.source,
+            "source_partition": batch.partition, "source_sha256": batch.snapshot_sha256,
+            "source_grade": batch.quality_grade, "snapshot": str(snapshot),
+            "rows": batch.rows, "blocked": None}
+
+
+def deidentify(cat: Catalog, ref: dict) -> dict:
+    if ref.get("blocked"):
+        return ref
+    product = cat.products[ref["product"]]
+    source = cat.sources[product.source]
+    table = pq.read_table(ref["snapshot"])
+    declared_safe = [c.name for c in source.columns.values()
+                     if cat.elements[c.element].security_level in DRIFT_LEVELS
+                     and not cat.elements[c.element].pii_entity]
+    drift = scan_table(table, declared_safe, sample_rows=DRIFT_SAMPLE_ROWS)
+    ref = {**ref, "report": _write_report(ref, "drift", drift)}
+    if drift:
+        found = "; ".join(f"{col}: {f['entities']}" for col, f in drift.items())
+        return _block(ref, f"drift: personal data found in column(s) declared "
+                           f"{'/'.join(DRIFT_LEVELS)} ({found}): declare the element's level "
+                           "and pii_entity in elements.yaml, or fix the source")
+    out, columns = deid_policy.apply_policy(cat, product, table, ref["partition"])
+    path = storage.work_dir(ref["product"], ref["partition"]) / "deidentified.parquet"
+    pq.write_table(out, path)
+    _write_report(ref, "columns", columns)
+    return {**ref, "deidentified": str(path), "level": deid_policy.product_level(columns),
+            "policy_sha256": deid_policy.policy_hash(product)}
+
+
+def check_risk(cat: Catalog, ref: dict) -> dict:
+    if ref.get("blocked"):
+        return ref
+    from yishu.deid.recognizers import STRONG_IDENTIFIERS
+
+    product = cat.products[ref["product"]]
+    zone = cat.zones[product.zone]
+    table = pq.read_table(ref["deidentified"])
+    residual = scan_table(table, entities=set(STRONG_IDENTIFIERS))
+    _write_report(ref, "residual", residual)
+    if residual:
+        found = "; ".join(f"{col}: {f['entities']}" for col, f in residual.items())
+        return _block(ref, f"residual scan found strong identifiers after de-identification "
+                           f"({found}): change the column policy to drop, mask or pseudonymize")
+    sensitive = product.sensitive_attribute
+    kept, result = risk.k_anonymize(table, list(product.quasi_identifiers), zone.k,
+                                    zone.max_suppression, sensitive=sensitive,
+                                    l_required=2 if sensitive else None)
+    _write_report(ref, "risk", result.to_dict())
+    if not result.passed:
+        return _block(ref, f"re-identification risk: {result.reason}")
+    path = storage.work_dir(ref["product"], ref["partition"]) / "final.parquet"
+    pq.write_table(kept, path)
+    return {**ref, "final": str(path), "rows_out": kept.num_rows,
+            "k_achieved": result.k_achieved, "rows_suppressed": result.rows_suppressed}
+
+
+def _fingerprint(ref: dict) -> str:
+    parts = [ref["source_sha256"], ref["policy_sha256"], CODE_VERSION]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def publish(cat: Catalog, ref: dict) -> dict:
+    if ref.get("blocked"):
+        return ref
+    product = cat.products[ref["product"]]
+    zone = cat.zones[product.zone]
+    grade = ref.get("source_grade") or "E"
+    if GRADES.index(grade) > GRADES.index(zone.min_quality_grade):
+        return _block(ref, f"quality grade {grade} of source '{product.source}' is below the "
+                           f"zone's minimum {zone.min_quality_grade} (不合规不挂牌)")
+    if LEVELS.index(ref["level"]) > LEVELS.index(zone.max_level):
+        return _block(ref, f"product level {ref['level']} exceeds zone '{zone.name}' maximum "
+                           f"{zone.max_level}: mask, generalize or drop the highest columns")
+    fingerprint = _fingerprint(ref)
+    with session() as s:
+        existing = s.scalar(select(ProductVersion).where(
+            ProductVersion.product == product.name, ProductVersion.fingerprint == fingerprint))
+        if existing:
+            _record(product.name, ref["partition"], "unchanged",
+                    f"same inputs as v{existing.version}", ref.get("report"))
+            return {**ref, "version": existing.version, "unchanged": True}
+        version = (s.scalar(select(func.max(ProductVersion.version))
+                            .where(ProductVersion.product == product.name)) or 0) + 1
+    folder = storage.product_version_dir(zone.name, product.name, version)
+    table = pq.read_table(ref["final"])
+    shutil.copyfile(ref["final"], folder / "data.parquet")
+    pv.write_csv(table, folder / "data.csv")
+    shutil.copyfile(ref["report"], folder / "deid_report.json")
+    body = {
+        "product": product.name, "title_zh": product.title_zh, "version": version,
+        "zone": zone.name, "scenario": product.scenario, "security_level": ref["level"],
+        "quality_grade": grade, "rows": table.num_rows, "partition": ref["partition"],
+        "schema": {f.name: str(f.type) for f in table.schema},
+        "files": {name: file_sha256(folder / name)
+                  for name in ("data.parquet", "data.csv", "deid_report.json")},
+        "lineage": [{"source": ref["source"], "partition": ref["source_partition"],
+                     "snapshot_sha256": ref["source_sha256"]}],
+        "deid_policy_sha256": ref["policy_sha256"], "k_anonymity": ref.get("k_achieved"),
+    }
+    voucher = sign(body)
+    (folder / "voucher.json").write_text(json.dumps(voucher, ensure_ascii=False, indent=1),
+                                         encoding="utf-8")
+    with session() as s:
+        s.add(ProductVersion(product=product.name, zone=zone.name, version=version,
+                             partition=ref["partition"], rows=table.num_rows,
+                             security_level=ref["level"], quality_grade=grade,
+                             fingerprint=fingerprint, path=str(folder), voucher=voucher))
+        s.commit()
+    _record(product.name, ref["partition"], "published", f"v{version}", ref.get("report"))
+    return {**ref, "version": version, "path": str(folder), "unchanged": False}
+
+
+def published_versions() -> list[ProductVersion]:
+    with session() as s:
+        return list(s.scalars(select(ProductVersion).order_by(ProductVersion.zone,
+                                                              ProductVersion.product,
+                                                              ProductVersion.version)))

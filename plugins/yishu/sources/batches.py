@@ -1,0 +1,173 @@
+"""The life of a batch: validate a collected snapshot, then land it or quarantine it.
+
+A batch is one partition of one source. Its states: `landed` (validation passed), `quarantined`
+(a critical expectation failed or the file could not be read), then by a steward's decision
+`released` (usable, with a recorded reason) or `rejected`. Nothing is deleted: the raw snapshot
+stays in the raw zone whatever the decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+from sqlalchemy import select
+
+from yishu import storage
+from yishu.catalog.models import Batch, session
+from yishu.catalog.spec import Catalog, Source
+from yishu.sources.collect import CollectResult
+from yishu.standard import quality
+from yishu.standard.suites import NUMERIC_TYPES, read_suite
+
+USABLE = ("landed", "released")
+
+
+class BatchNotFound(Exception):
+    pass
+
+
+def typed_frame(cat: Catalog, source: Source, snapshot: str) -> pd.DataFrame:
+    """The snapshot as pandas, numbers parsed (unparseable numbers become missing)."""
+    df = pq.read_table(snapshot).to_pandas()
+    for col in source.columns.values():
+        if cat.elements[col.element].type in NUMERIC_TYPES:
+            df[col.name] = pd.to_numeric(df[col.name], errors="coerce")
+    return df
+
+
+def _timeliness(cat: Catalog, source: Source, df: pd.DataFrame, partition: str,
+                days: int) -> float | None:
+    date_cols = [c.name for c in source.columns.values()
+                 if cat.elements[c.element].type == "date"]
+    if not date_cols:
+        return None
+    dates = pd.to_datetime(df[date_cols[0]], errors="coerce", format="%Y-%m-%d")
+    end = pd.Timestamp(partition)
+    fresh = dates.between(end - pd.Timedelta(days=days), end)
+    return float(fresh.mean()) if len(df) else 1.0
+
+
+def _upsert(source: str, partition: str, **fields) -> Batch:
+    with session() as s:
+        batch = s.scalar(select(Batch).where(Batch.source == source, Batch.partition == partition))
+        if batch is None:
+            batch = Batch(source=source, partition=partition)
+            s.add(batch)
+        for key, value in fields.items():
+            setattr(batch, key, value)
+        s.commit()
+        return batch
+
+
+def get_batch(source: str, partition: str) -> Batch:
+    with session() as s:
+        batch = s.scalar(select(Batch).where(Batch.source == source, Batch.partition == partition))
+    if batch is None:
+        raise BatchNotFound(f"no batch of source '{source}' for partition {partition}: "
+                            "list batches with `yishu quarantine ls --all`")
+    return batch
+
+
+def list_batches(status: str | None = None) -> list[Batch]:
+    with session() as s:
+        query = select(Batch).order_by(Batch.source, Batch.partition)
+        if status:
+            query = query.where(Batch.status == status)
+        return list(s.scalars(query))
+
+
+def latest_usable(source: str, partition: str | None = None) -> Batch | None:
+    with session() as s:
+        query = select(Batch).where(Batch.source == source, Batch.status.in_(USABLE))
+        if partition:
+            query = query.where(Batch.partition <= partition)
+        return s.scalars(query.order_by(Batch.partition.desc())).first()
+
+
+def _quarantine_reason(failures: list[dict]) -> str:
+    parts = [f"{f['column']}: {f['type'].removeprefix('expect_column_values_to_')} failed on "
+             f"{f['unexpected_count']} of {f['element_count']} rows" for f in failures]
+    return f"{len(failures)} critical expectation(s) failed: " + "; ".join(parts)
+
+
+def validate_and_land(cat: Catalog, collected: CollectResult) -> Batch:
+    """Validate a collected snapshot against its source's suite; land or quarantine it.
+    The same snapshot is validated once: a steward's decision on it is kept on reruns."""
+    source = cat.sources[collected.source]
+    try:
+        known = get_batch(source.name, collected.partition)
+    except BatchNotFound:
+        known = None
+    if known and known.snapshot_sha256 == collected.sha256 and known.status != "collected":
+        return known
+    common = dict(snapshot_sha256=collected.sha256, raw_path=collected.original,
+                  rows=collected.rows, review_note=None)
+    report_dir = storage.report_dir(source.name, collected.partition)
+    if collected.problem:
+        model = quality.load_model()
+        q = quality.score([], model, accessible=False)
+        batch = _upsert(source.name, collected.partition, status="quarantined",
+                        reason=collected.problem, quality_score=q.overall,
+                        quality_grade=q.grade, validation_path=None, **common)
+        _write_quarantine_record(batch)
+        return batch
+
+    from yishu.standard.validate import run_suite  # Great Expectations is slow to import
+
+    df = typed_frame(cat, source, collected.snapshot)
+    outcome = run_suite(df, read_suite(source.name), data_docs_dir=report_dir / "data_docs")
+    result = outcome.to_dict()
+    model = quality.load_model()
+    from yishu.standard.consistency import consistency_rate  # noqa: PLC0415
+
+    consistency = consistency_rate(cat, source, df)
+    q = quality.score(result["results"], model, consistency=consistency["rate"],
+                      timeliness=_timeliness(cat, source, df, collected.partition,
+                                             model.freshness_days))
+    result.update(quality=q.to_dict(), consistency=consistency, partition=collected.partition,
+                  source=source.name, snapshot_sha256=collected.sha256, rows=collected.rows,
+                  validated_at=dt.datetime.now(dt.UTC).isoformat())
+    validation_path = report_dir / "validation.json"
+    validation_path.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str),
+                               encoding="utf-8")
+    failures = [r for r in result["results"]
+                if not r["success"] and r.get("severity") == "critical"]
+    status = "quarantined" if failures else "landed"
+    batch = _upsert(source.name, collected.partition, status=status,
+                    reason=_quarantine_reason(failures) if failures else None,
+                    quality_score=q.overall, quality_grade=q.grade,
+                    validation_path=str(validation_path), **common)
+    if failures:
+        _write_quarantine_record(batch)
+    return batch
+
+
+def _write_quarantine_record(batch: Batch) -> Path:
+    path = storage.quarantine_record(batch.source, batch.partition)
+    path.write_text(json.dumps({
+        "source": batch.source, "partition": batch.partition, "status": batch.status,
+        "reason": batch.reason, "raw_snapshot": batch.raw_path,
+        "validation": batch.validation_path, "review_note": batch.review_note,
+    }, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def review(source: str, partition: str, decision: str, note: str) -> Batch:
+    """A steward's decision on a quarantined batch: `released` (usable) or `rejected`."""
+    if decision not in ("released", "rejected"):
+        raise ValueError("decision must be released or rejected")
+    if not note.strip():
+        raise ValueError("a reason is required: it is recorded with the decision")
+    batch = get_batch(source, partition)
+    if batch.status not in ("quarantined", "released", "rejected"):
+        raise BatchNotFound(f"batch {source}/{partition} is {batch.status}, not quarantined")
+    if batch.status == "quarantined" and decision == "released" and batch.validation_path is None:
+        raise ValueError(f"batch {source}/{partition} could not be read ({batch.reason}); "
+                         "it cannot be released: deliver a corrected file")
+    batch = _upsert(source, partition, status=decision, review_note=note)
+    _write_quarantine_record(batch)
+    return batch

@@ -1,0 +1,131 @@
+"""Validators for Chinese identifiers, shared by the suites (standard/) and the recognizers (deid/).
+
+Check digits come from python-stdnum; the wrappers fix two of its edges:
+``stdnum.cn.ric`` raises KeyError for some unknown 6-digit prefixes instead of returning False,
+and ``stdnum.cn.uscc`` rejects codes whose first two characters are letters, which GB 32100-2015
+allows (registration authority and organisation type are drawn from 1-9, A-H, N, Y).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from stdnum import numdb
+from stdnum.cn import ric, uscc
+from stdnum.luhn import is_valid as luhn_is_valid
+
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_RE = re.compile(r"[1-9A-HNY][1-9A-HNY0-9]\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+_MOBILE_RE = re.compile(r"(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}")
+_LANDLINE_RE = re.compile(r"0\d{2,3}-?[2-9]\d{6,7}(?:-\d{1,5})?")
+_ICD10_RE = re.compile(r"[A-TV-Z]\d{2}(?:\.\d{1,4})?")
+_DIVISION_RE = re.compile(r"[1-8]\d{5}")
+
+
+def _clean(value: object) -> str:
+    return str(value).strip().upper() if value is not None else ""
+
+
+def division_info(code: str) -> dict[str, str]:
+    """Province/city/county names of a GB/T 2260 division code ({} when unknown)."""
+    code = _clean(code)
+    if not _DIVISION_RE.fullmatch(code):
+        return {}
+    return {k: v for _part, props in numdb.get("cn/loc").info(code) for k, v in props.items()}
+
+
+def is_division_code(value: object) -> bool:
+    """A 6-digit GB/T 2260 administrative division code that names a known county or city."""
+    info = division_info(_clean(value))
+    return "county" in info or "city" in info
+
+
+def _ric_valid_18(number: str) -> bool:
+    try:
+        return ric.is_valid(number)
+    except (KeyError, ValueError):  # stdnum raises KeyError for some prefixes
+        return False
+
+
+def is_resident_id(value: object, *, allow_legacy: bool = True) -> bool:
+    """18-digit resident ID (MOD 11-2, birth date, county valid in the birth year), or the
+    legacy 15-digit form (county + YYMMDD + sequence, no check digit) when allowed."""
+    number = _clean(value)
+    if len(number) == 18:
+        return _ric_valid_18(number)
+    if len(number) == 15 and allow_legacy and number.isdigit():
+        return _ric_valid_18(upgrade_legacy_resident_id(number))
+    return False
+
+
+def upgrade_legacy_resident_id(number: str) -> str:
+    """The 18-digit form of a 15-digit resident ID (century 19, check digit added)."""
+    body = number[:6] + "19" + number[6:]
+    return body + ric.calc_check_digit(body + "0")
+
+
+def resident_id_birth_date(value: object) -> dt.date | None:
+    number = _clean(value)
+    if len(number) == 15:
+        number = upgrade_legacy_resident_id(number)
+    try:
+        return ric.get_birth_date(number)
+    except Exception:  # noqa: BLE001 - any malformed number simply has no birth date
+        return None
+
+
+def resident_id_gender(value: object) -> str | None:
+    number = _clean(value)
+    if len(number) not in (15, 18) or not number[:17].replace("X", "").isdigit():
+        return None
+    digit = number[16] if len(number) == 18 else number[14]
+    return "男" if int(digit) % 2 else "女"
+
+
+def is_uscc(value: object) -> bool:
+    """GB 32100-2015 unified social credit code, including codes starting with letters."""
+    code = _clean(value)
+    if not _USCC_RE.fullmatch(code):
+        return False
+    return code[-1] == uscc.calc_check_digit(code)
+
+
+def uscc_check_char(body17: str) -> str:
+    return uscc.calc_check_digit(body17 + "0")
+
+
+def is_mobile(value: object) -> bool:
+    """Mainland mobile number, optionally with +86/86 and space or dash separators."""
+    return bool(_MOBILE_RE.fullmatch(_clean(value)))
+
+
+def is_landline(value: object) -> bool:
+    """Landline with area code, e.g. 0755-83212345 or 010-6512345-801."""
+    return bool(_LANDLINE_RE.fullmatch(_clean(value)))
+
+
+def is_phone(value: object) -> bool:
+    return is_mobile(value) or is_landline(value)
+
+
+def is_icd10(value: object) -> bool:
+    """ICD-10 code shape: a letter (U reserved), two digits, optional subcategory."""
+    return bool(_ICD10_RE.fullmatch(_clean(value)))
+
+
+def is_bank_card(value: object) -> bool:
+    digits = _clean(value).replace(" ", "").replace("-", "")
+    return digits.isdigit() and 16 <= len(digits) <= 19 and luhn_is_valid(digits)
+
+
+VALIDATORS = {
+    "cn_resident_id": is_resident_id,
+    "cn_uscc": is_uscc,
+    "cn_mobile": is_mobile,
+    "cn_landline": is_landline,
+    "cn_phone": is_phone,
+    "cn_division_code": is_division_code,
+    "icd10": is_icd10,
+    "bank_card": is_bank_card,
+}

@@ -1,0 +1,34 @@
+"""Test-wide setup: one temporary YISHU_HOME per session, set before Airflow is imported."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_HOME = Path(tempfile.mkdtemp(prefix="yishu-test-"))
+os.environ["YISHU_HOME"] = str(_HOME)
+os.environ["GX_ANALYTICS_ENABLED"] = "False"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def yishu_home() -> Path:
+    return _HOME
+
+
+@pytest.fixture
+def catalog_copy(tmp_path, monkeypatch) -> Path:
+    """A writable copy of catalog/ and expectations/ for tests that break them on purpose."""
+    shutil.copytree(REPO / "catalog", tmp_path / "catalog")
+    shutil.copytree(REPO / "expectations", tmp_path / "expectations")
+    monkeypatch.setenv("YISHU_CATALOG", str(tmp_path / "catalog"))
+    monkeypatch.setenv("YISHU_EXPECTATIONS", str(tmp_path / "expectations"))
+    return tmp_path
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_HOME, ignore_errors=True)

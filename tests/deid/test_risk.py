@@ -1,0 +1,36 @@
+import pyarrow as pa
+
+from yishu.deid.risk import k_anonymize
+
+
+def _table(classes):
+    rows = [(age, sex, f"dx{i % 3}") for (age, sex), n in classes.items() for i in range(n)]
+    return pa.table({"age": [r[0] for r in rows], "sex": [r[1] for r in rows],
+                     "dx": [r[2] for r in rows]})
+
+
+def test_small_classes_are_suppressed_and_k_reported():
+    table = _table({("30-39", "男"): 6, ("40-49", "女"): 5, ("50-59", "男"): 2})
+    kept, result = k_anonymize(table, ["age", "sex"], k=5, max_suppression=0.2)
+    assert kept.num_rows == 11 and result.rows_suppressed == 2
+    assert result.k_achieved == 5 and result.passed
+    assert result.smallest_classes[0] == {"age": "50-59", "sex": "男", "rows": 2}
+
+
+def test_too_much_suppression_fails_with_a_reason():
+    table = _table({("30-39", "男"): 6, ("40-49", "女"): 1, ("50-59", "男"): 2})
+    _, result = k_anonymize(table, ["age", "sex"], k=5, max_suppression=0.1)
+    assert not result.passed and "suppress 3 of 9" in result.reason
+
+
+def test_l_diversity_on_a_sensitive_attribute():
+    table = pa.table({"age": ["30-39"] * 5, "dx": ["J45"] * 5})
+    _, result = k_anonymize(table, ["age"], k=5, max_suppression=0, sensitive="dx",
+                            l_required=2)
+    assert result.l_achieved == 1 and not result.passed
+
+
+def test_no_quasi_identifiers_passes_through():
+    table = _table({("30-39", "男"): 1})
+    kept, result = k_anonymize(table, [], k=5, max_suppression=0)
+    assert kept.num_rows == 1 and result.k_achieved is None and result.passed

@@ -1,0 +1,49 @@
+import pyarrow.parquet as pq
+import pytest
+
+from yishu.catalog.spec import load_catalog
+from yishu.sources.collect import SourceUnavailable, collect
+
+
+@pytest.fixture
+def weather(tmp_path, monkeypatch):
+    import dataclasses
+
+    monkeypatch.setenv("YISHU_HOME", str(tmp_path / "home"))
+    source = load_catalog().sources["futian_weather"]
+    path = tmp_path / "weather.csv"
+    return dataclasses.replace(source, location=str(path)), path
+
+
+def test_snapshot_is_content_hashed_and_idempotent(weather):
+    source, path = weather
+    path.write_text("time,T,P0,P,U,nRAIN,Td,extra\n2022/9/1 0:00,27.3,750.6,756.1,87,0,24.9,x\n",
+                    encoding="utf-8")
+    first = collect(source, "2026-11-01")
+    again = collect(source, "2026-11-01")
+    assert first.snapshot == again.snapshot and first.sha256 in first.snapshot
+    table = pq.read_table(first.snapshot)
+    assert table.column_names == list(source.columns)  # undeclared 'extra' never enters
+    assert table.column("T").to_pylist() == ["27.3"]  # raw values kept as text
+
+
+def test_wrong_encoding_keeps_the_bytes_and_names_the_problem(weather):
+    source, path = weather
+    path.write_bytes("time,T,P0,P,U,nRAIN,Td\n二〇二二,1,2,3,4,0,5\n".encode("gb18030"))
+    result = collect(source, "2026-11-01")
+    assert result.snapshot is None and "not valid utf-8" in result.problem
+    assert str(path) in result.problem and "encoding" in result.problem
+    assert open(result.original, "rb").read() == path.read_bytes()
+
+
+def test_missing_column_is_named(weather):
+    source, path = weather
+    path.write_text("time,T\n2022/9/1 0:00,27.3\n", encoding="utf-8")
+    result = collect(source, "2026-11-01")
+    assert "missing column(s) ['P0', 'P', 'U', 'nRAIN', 'Td']" in result.problem
+
+
+def test_absent_file_says_what_to_do(weather):
+    source, _ = weather
+    with pytest.raises(SourceUnavailable, match="does not exist.*deliver the file"):
+        collect(source, "2026-11-01")
