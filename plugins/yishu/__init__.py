@@ -1,3 +1,3 @@
-"""Yishu (一数): public-data authorized operation pipelines: collect, validate, de-identify, publish."""
+"""Yishu (一数): public-data authorized operation: collect, validate, de-identify, publish."""
 
 __version__ = "0.1.0"

@@ -25,7 +25,8 @@ def test_stale_suite_is_detected_and_hand_written_expectations_survive(catalog_c
     path = catalog_copy / "expectations" / "market_enterprise.json"
     suite = json.loads(path.read_text(encoding="utf-8"))
     manual = {"type": "expect_table_row_count_to_be_between",
-              "kwargs": {"min_value": 1}, "meta": {"severity": "warning", "dimension": "completeness"}}
+              "kwargs": {"min_value": 1},
+              "meta": {"severity": "warning", "dimension": "completeness"}}
     suite["expectations"] = suite["expectations"][1:] + [manual]  # drop one generated
     path.write_text(json.dumps(suite), encoding="utf-8")
     problems = stale_suites(cat)
