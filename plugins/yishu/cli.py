@@ -23,7 +23,7 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(expectations_app, name="expectations")
 app.add_typer(voucher_app, name="voucher")
 
-console = Console()
+console = Console(width=max(Console().width, 120))
 DEMO_PARTITION = "2026-11-01"
 
 
@@ -73,7 +73,8 @@ def sample(rows: int = typer.Option(2000, help="rows per source"),
            partition: str = typer.Option(DEMO_PARTITION, help="partition date YYYY-MM-DD"),
            clean: bool = typer.Option(False, help="no planted dirty rows")):
     """Generate the sample government sources into YISHU_HOME/inbox/."""
-    from yishu.sources.sample import SAMPLE_SOURCES, write_sample
+    from yishu.sources.sample import SOURCES as SAMPLE_SOURCES
+    from yishu.sources.sample import write_sample
 
     for source in SAMPLE_SOURCES:
         n = rows if source == "health_visits" else max(rows // 2, 50)
@@ -226,6 +227,29 @@ def quarantine_reject(source: str, partition: str = typer.Argument(DEMO_PARTITIO
                       reason: str = typer.Option(..., "--reason")):
     """Reject a quarantined batch for good (it stays in the raw zone for the record)."""
     _review(source, partition, "rejected", reason)
+
+
+@app.command()
+def report(source: str = typer.Argument(..., help="a source name"),
+           partition: str = typer.Option(DEMO_PARTITION, help="partition date YYYY-MM-DD"),
+           out: Path | None = typer.Option(None, "-o", "--out", help="output folder"),
+           as_json: bool = typer.Option(False, "--json", help="print the report as JSON")):
+    """Write the steward report of a source batch (HTML + JSON)."""
+    from yishu.reports.steward import build_report, write_report
+    from yishu.sources.batches import BatchNotFound
+
+    cat = _catalog()
+    if source not in cat.sources:
+        fail(f"unknown source '{source}': known are {', '.join(sorted(cat.sources))}")
+    try:
+        if as_json:
+            print(json.dumps(build_report(cat, source, partition), ensure_ascii=False,
+                             indent=1, default=str))
+            return
+        html, data = write_report(cat, source, partition, out)
+    except BatchNotFound as exc:
+        fail(str(exc))
+    console.print(f"steward report: {html}\n            json: {data}")
 
 
 @voucher_app.command("verify")

@@ -41,7 +41,8 @@ def run_demo(console: Console, *, rows: int, partition: str) -> None:
     from yishu.airflow.runner import prepare
     from yishu.product_stages import published_versions
     from yishu.sources.batches import get_batch, review
-    from yishu.sources.sample import SAMPLE_SOURCES, write_sample
+    from yishu.sources.sample import SOURCES as SAMPLE_SOURCES
+    from yishu.sources.sample import write_sample
 
     cat = load_catalog()
     home = settings.load().home

@@ -11,6 +11,8 @@ import hashlib
 import json
 import shutil
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
@@ -21,7 +23,7 @@ from yishu.catalog.spec import GRADES, LEVELS, Catalog
 from yishu.catalog.voucher import file_sha256, sign
 from yishu.deid import policy as deid_policy
 from yishu.deid import risk
-from yishu.deid.scan import scan_table
+from yishu.deid.scan import PERSONAL_IDENTIFIERS, identifies_a_person, scan_table
 from yishu.sources import batches
 
 # Columns whose element is at most this level are "not personal data"; they are sampled for
@@ -79,6 +81,17 @@ def build(cat: Catalog, product_name: str, partition: str) -> dict:
             "rows": batch.rows, "blocked": None}
 
 
+def _exclude_rows(product, table: pa.Table) -> tuple[pa.Table, list[dict]]:
+    """Drop the rows a product declares out of scope (`exclude_rows`), counting each rule."""
+    report = []
+    for rule in product.exclude_rows:
+        column = pc.utf8_upper(table.column(rule["column"]).cast(pa.string()))
+        hit = pc.fill_null(pc.starts_with(column, rule["starts_with"].upper()), False)
+        report.append({**rule, "rows": pc.sum(hit).as_py() or 0})
+        table = table.filter(pc.invert(hit))
+    return table, report
+
+
 def deidentify(cat: Catalog, ref: dict) -> dict:
     if ref.get("blocked"):
         return ref
@@ -88,7 +101,10 @@ def deidentify(cat: Catalog, ref: dict) -> dict:
     declared_safe = [c.name for c in source.columns.values()
                      if cat.elements[c.element].security_level in DRIFT_LEVELS
                      and not cat.elements[c.element].pii_entity]
-    drift = scan_table(table, declared_safe, sample_rows=DRIFT_SAMPLE_ROWS)
+    table, excluded = _exclude_rows(product, table)
+    drift = scan_table(table, declared_safe, sample_rows=DRIFT_SAMPLE_ROWS,
+                       entities=set(PERSONAL_IDENTIFIERS))
+    _write_report(ref, "rows_excluded", excluded)
     ref = {**ref, "report": _write_report(ref, "drift", drift)}
     if drift:
         found = "; ".join(f"{col}: {f['entities']}" for col, f in drift.items())
@@ -111,7 +127,7 @@ def check_risk(cat: Catalog, ref: dict) -> dict:
     product = cat.products[ref["product"]]
     zone = cat.zones[product.zone]
     table = pq.read_table(ref["deidentified"])
-    residual = scan_table(table, entities=set(STRONG_IDENTIFIERS))
+    residual = scan_table(table, entities=set(STRONG_IDENTIFIERS), keep=identifies_a_person)
     _write_report(ref, "residual", residual)
     if residual:
         found = "; ".join(f"{col}: {f['entities']}" for col, f in residual.items())

@@ -106,6 +106,8 @@ class Product:
     columns: dict[str, ProductColumn]
     quasi_identifiers: tuple[str, ...] = ()
     sensitive_attribute: str | None = None
+    # rows out of the product's scope: [{column, starts_with, why}]
+    exclude_rows: tuple[dict, ...] = ()
     title_en: str = ""
     file: Path | None = None
 
@@ -235,7 +237,8 @@ def _load_product(path: Path, problems: list[str]) -> Product | None:
         if built:
             columns[col] = built
     data = {**data, "columns": columns,
-            "quasi_identifiers": tuple(data.get("quasi_identifiers") or ())}
+            "quasi_identifiers": tuple(data.get("quasi_identifiers") or ()),
+            "exclude_rows": tuple(data.get("exclude_rows") or ())}
     product = _build(Product, path, "product", data, problems, file=path)
     if product and product.name != path.stem:
         problems.append(f"{path}: name: '{product.name}' must equal the file name '{path.stem}'")
@@ -307,6 +310,11 @@ def _check_products(cat: Catalog, problems: list[str]) -> None:
             if col.policy == "keep" and not element.publishable:
                 problems.append(f"{field_}: element '{element.name}' is {element.security_level} "
                                 "data and is never published: drop it")
+        for i, rule in enumerate(product.exclude_rows):
+            if not isinstance(rule, dict) or set(rule) - {"column", "starts_with", "why"} or \
+                    rule.get("column") not in source.columns or not rule.get("starts_with"):
+                problems.append(f"{where}: exclude_rows[{i}]: use {{column: <source column>, "
+                                "starts_with: <prefix>, why: <reason>}")
         for qi in product.quasi_identifiers:
             if qi not in product.columns:
                 problems.append(f"{where}: quasi_identifiers: '{qi}' is not an output column")

@@ -7,9 +7,20 @@ from collections import Counter
 import pyarrow as pa
 import pyarrow.compute as pc
 
+# Personal identifiers whose presence in a column declared non-personal is drift. Names and
+# addresses are left out: enterprise and hospital names legitimately contain both shapes.
+PERSONAL_IDENTIFIERS = frozenset({"CN_RESIDENT_ID", "CN_PHONE", "CN_BANK_CARD", "CN_PASSPORT",
+                                  "EMAIL_ADDRESS", "CN_VEHICLE_PLATE"})
 
-def scan_column(values: list, scanner) -> tuple[Counter, list[str]]:
-    """Entities found in a list of values, and a few masked samples of what was found."""
+
+def identifies_a_person(entity: str, found: str) -> bool:
+    """A USCC identifies a person only for an individual business (个体工商户: '92…')."""
+    return entity != "CN_USCC" or found.upper().startswith("92")
+
+
+def scan_column(values: list, scanner, keep=None) -> tuple[Counter, list[str]]:
+    """Entities found in a list of values, and a few masked samples of what was found.
+    `keep(entity, found_text)` can discard findings that are not a concern here."""
     counts: Counter = Counter()
     samples: list[str] = []
     for value in values:
@@ -17,6 +28,8 @@ def scan_column(values: list, scanner) -> tuple[Counter, list[str]]:
             continue
         text = str(value)
         for span in scanner.find(text):
+            if keep and not keep(span.entity, text[span.start:span.end]):
+                continue
             counts[span.entity] += 1
             if len(samples) < 3:
                 found = text[span.start:span.end]
@@ -26,7 +39,7 @@ def scan_column(values: list, scanner) -> tuple[Counter, list[str]]:
 
 
 def scan_table(table: pa.Table, columns: list[str] | None = None, *, sample_rows: int | None = None,
-               entities: set[str] | None = None, seed: int = 0) -> dict[str, dict]:
+               entities: set[str] | None = None, keep=None) -> dict[str, dict]:
     """Findings per column: {column: {"entities": {...}, "samples": [...], "scanned": n}}."""
     from yishu.deid.text_scanner import TextScanner
 
@@ -39,7 +52,7 @@ def scan_table(table: pa.Table, columns: list[str] | None = None, *, sample_rows
         column = table.column(name)
         if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
             column = pc.cast(column, pa.string())
-        counts, samples = scan_column(column.to_pylist(), scanner)
+        counts, samples = scan_column(column.to_pylist(), scanner, keep)
         if counts:
             findings[name] = {"entities": dict(counts), "samples": samples,
                               "scanned": table.num_rows}

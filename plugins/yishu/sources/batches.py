@@ -13,12 +13,14 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from yishu import storage
 from yishu.catalog.models import Batch, session
 from yishu.catalog.spec import Catalog, Source
+from yishu.deid.operators import mask
 from yishu.sources.collect import CollectResult
 from yishu.standard import quality
 from yishu.standard.suites import NUMERIC_TYPES, read_suite
@@ -88,6 +90,22 @@ def latest_usable(source: str, partition: str | None = None) -> Batch | None:
         return s.scalars(query.order_by(Batch.partition.desc())).first()
 
 
+def _add_example_keys(cat: Catalog, source: Source, df: pd.DataFrame, results: list) -> None:
+    """Name example failing rows by their key, masked when the key is personal data, so a
+    steward can find them without the report ever showing a raw identifier."""
+    if not source.key:
+        return
+    element = cat.elements[source.columns[source.key].element]
+    personal = bool(element.pii_entity) or element.security_level in ("L3", "L4")
+    for r in results:
+        rows = [i for i in r.get("example_rows", []) if i in df.index]
+        keys = df.loc[rows, source.key].astype("string").fillna("<null>").tolist()
+        if personal:
+            keys = mask(pa.array(keys, pa.string())).to_pylist()
+        r["example_keys"] = [f"row {i}: {source.key}={k}" for i, k in zip(rows, keys,
+                                                                           strict=True)]
+
+
 def _quarantine_reason(failures: list[dict]) -> str:
     parts = [f"{f['column']}: {f['type'].removeprefix('expect_column_values_to_')} failed on "
              f"{f['unexpected_count']} of {f['element_count']} rows" for f in failures]
@@ -121,6 +139,7 @@ def validate_and_land(cat: Catalog, collected: CollectResult) -> Batch:
     df = typed_frame(cat, source, collected.snapshot)
     outcome = run_suite(df, read_suite(source.name), data_docs_dir=report_dir / "data_docs")
     result = outcome.to_dict()
+    _add_example_keys(cat, source, df, result["results"])
     model = quality.load_model()
     from yishu.standard.consistency import consistency_rate  # noqa: PLC0415
 
