@@ -74,10 +74,10 @@ def sample(rows: int = typer.Option(2000, help="rows per source"),
            clean: bool = typer.Option(False, help="no planted dirty rows")):
     """Generate the sample government sources into YISHU_HOME/inbox/."""
     from yishu.sources.sample import SOURCES as SAMPLE_SOURCES
-    from yishu.sources.sample import write_sample
+    from yishu.sources.sample import sample_rows, write_sample
 
     for source in SAMPLE_SOURCES:
-        n = rows if source == "health_visits" else max(rows // 2, 50)
+        n = sample_rows(source, rows)
         path = write_sample(source, partition, n, seed=seed, dirty=not clean)
         console.print(f"  {source}: {n} rows → {path}")
 
@@ -102,8 +102,10 @@ def run(name: str = typer.Argument(..., help="a source or product name"),
         result = run_dag(dag_id, partition)
     _print_run(cat, name, partition, result)
     if result.state != "success":
+        from yishu import settings
+
         fail(f"{dag_id} ended {result.state}: see the task logs under "
-             f"{Path('.yishu/airflow/logs')}")
+             f"{settings.load().airflow_home / 'logs'}")
 
 
 def _print_run(cat, name: str, partition: str, result) -> None:

@@ -16,7 +16,8 @@ from yishu.catalog.spec import load_catalog
 STEWARD_NOTE = ("demo steward: check-digit errors are typing errors of the hospital's front "
                 "desk; rows are pseudonymized downstream, release for the insurance zone")
 # Collect the authoritative registry first so cross-source consistency has a reference.
-COLLECT_ORDER = ("market_enterprise", "health_visits", "ev_stations", "futian_weather")
+COLLECT_ORDER = ("market_enterprise", "health_visits", "station_inspections", "ev_stations",
+                 "futian_weather")
 
 
 def _collect(console: Console, names, partition: str) -> None:
@@ -42,7 +43,7 @@ def run_demo(console: Console, *, rows: int, partition: str) -> None:
     from yishu.product_stages import published_versions
     from yishu.sources.batches import get_batch, review
     from yishu.sources.sample import SOURCES as SAMPLE_SOURCES
-    from yishu.sources.sample import write_sample
+    from yishu.sources.sample import sample_rows, write_sample
 
     cat = load_catalog()
     home = settings.load().home
@@ -52,7 +53,7 @@ def run_demo(console: Console, *, rows: int, partition: str) -> None:
 
     console.print("\n[bold]1. Sample government sources[/] (deterministic, seed 7)")
     for source in SAMPLE_SOURCES:
-        n = rows if source == "health_visits" else max(rows // 2, 50)
+        n = sample_rows(source, rows)
         path = write_sample(source, partition, n, seed=7, dirty=True)
         console.print(f"  {source:<18} {n:>6} rows (with planted dirty rows) → {path}")
     for source in ("ev_stations", "futian_weather"):
@@ -94,6 +95,10 @@ def run_demo(console: Console, *, rows: int, partition: str) -> None:
         if pr and pr.report_path:
             _print_deid_summary(console, pr.report_path)
 
+    from yishu.reports.steward import write_report
+
+    reports = {name: write_report(cat, name, partition)[0] for name in COLLECT_ORDER}
+
     console.print()
     from yishu.cli import catalog_ls
 
@@ -102,6 +107,8 @@ def run_demo(console: Console, *, rows: int, partition: str) -> None:
     console.print("[bold]Nothing changed[/]: no new version published (same inputs)." if not new
                   else f"[bold green]{len(new)} new version(s) published.[/]")
     console.print("\n[bold]Where to look next[/]")
+    console.print(f"  steward report (quality, failures, decision, de-identification):\n"
+                  f"      {reports['health_visits']}")
     console.print(f"  products, vouchers, de-identification reports: {storage.home()}/products/")
     console.print(f"  validation results per batch:                   {storage.home()}/reports/")
     console.print("  quarantine review:      .venv/bin/yishu quarantine ls --all")
@@ -128,6 +135,10 @@ def _print_deid_summary(console: Console, report_path: str) -> None:
     if risk.get("k_achieved"):
         parts.append(f"k={risk['k_achieved']} (zone needs {risk['k_required']}), "
                      f"{risk['rows_suppressed']} rows suppressed")
+    if report.get("aggregate"):
+        agg = report["aggregate"]
+        parts.append(f"{agg['groups']} groups, {agg['cells_suppressed']} small cells "
+                     f"(< {agg['min_cell']}) suppressed")
     if report.get("residual") == {}:
         parts.append("residual PII scan: clean")
     if parts:

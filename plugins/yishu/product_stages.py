@@ -23,6 +23,7 @@ from yishu.catalog.spec import GRADES, LEVELS, Catalog
 from yishu.catalog.voucher import file_sha256, sign
 from yishu.deid import policy as deid_policy
 from yishu.deid import risk
+from yishu.deid.aggregate import aggregate
 from yishu.deid.scan import PERSONAL_IDENTIFIERS, identifies_a_person, scan_table
 from yishu.sources import batches
 
@@ -115,7 +116,10 @@ def deidentify(cat: Catalog, ref: dict) -> dict:
     path = storage.work_dir(ref["product"], ref["partition"]) / "deidentified.parquet"
     pq.write_table(out, path)
     _write_report(ref, "columns", columns)
-    return {**ref, "deidentified": str(path), "level": deid_policy.product_level(columns),
+    graded = columns
+    if product.aggregate:  # measures are statistics (L1); only group-by columns carry a level
+        graded = {c: columns[c] for c in product.aggregate["group_by"] if c in columns}
+    return {**ref, "deidentified": str(path), "level": deid_policy.product_level(graded),
             "policy_sha256": deid_policy.policy_hash(product)}
 
 
@@ -133,6 +137,13 @@ def check_risk(cat: Catalog, ref: dict) -> dict:
         found = "; ".join(f"{col}: {f['entities']}" for col, f in residual.items())
         return _block(ref, f"residual scan found strong identifiers after de-identification "
                            f"({found}): change the column policy to drop, mask or pseudonymize")
+    if product.aggregate:
+        kept, summary = aggregate(table, product.aggregate)
+        _write_report(ref, "aggregate", summary)
+        path = storage.work_dir(ref["product"], ref["partition"]) / "final.parquet"
+        pq.write_table(kept, path)
+        return {**ref, "final": str(path), "rows_out": kept.num_rows, "k_achieved": None,
+                "cells_suppressed": summary["cells_suppressed"]}
     sensitive = product.sensitive_attribute
     kept, result = risk.k_anonymize(table, list(product.quasi_identifiers), zone.k,
                                     zone.max_suppression, sensitive=sensitive,

@@ -108,6 +108,8 @@ class Product:
     sensitive_attribute: str | None = None
     # rows out of the product's scope: [{column, starts_with, why}]
     exclude_rows: tuple[dict, ...] = ()
+    # statistics instead of rows: {group_by: [...], measures: {name: {op, column}}, min_cell}
+    aggregate: dict | None = None
     title_en: str = ""
     file: Path | None = None
 
@@ -298,7 +300,12 @@ def _check_products(cat: Catalog, problems: list[str]) -> None:
             element = cat.elements.get(source.columns[col.source_column].element)
             if element is None:
                 continue
-            if element.source != source.name:
+            authority = cat.sources.get(element.source)
+            is_reference = bool(authority and authority.key and
+                                authority.columns[authority.key].element == element.name)
+            # A foreign key (the authority's own key, e.g. a station_id) references the
+            # authoritative record rather than copying an attribute of it.
+            if element.source != source.name and not is_reference:
                 problems.append(
                     f"{field_}.from: element '{element.name}' must come from its authoritative "
                     f"source '{element.source}', not '{source.name}' (一数一源)"
@@ -315,6 +322,8 @@ def _check_products(cat: Catalog, problems: list[str]) -> None:
                     rule.get("column") not in source.columns or not rule.get("starts_with"):
                 problems.append(f"{where}: exclude_rows[{i}]: use {{column: <source column>, "
                                 "starts_with: <prefix>, why: <reason>}")
+        if product.aggregate is not None:
+            _check_aggregate(product, problems)
         for qi in product.quasi_identifiers:
             if qi not in product.columns:
                 problems.append(f"{where}: quasi_identifiers: '{qi}' is not an output column")
@@ -324,6 +333,28 @@ def _check_products(cat: Catalog, problems: list[str]) -> None:
         if zone.min_quality_grade not in GRADES:
             problems.append(f"{cat.root / 'zones.yaml'}: zones.{zone.name}.min_quality_grade: "
                             "use A..E")
+
+
+AGGREGATE_OPS = ("count", "sum", "mean", "median", "min", "max")
+
+
+def _check_aggregate(product: Product, problems: list[str]) -> None:
+    where = f"{product.file}: aggregate"
+    agg = product.aggregate
+    if not isinstance(agg, dict) or set(agg) - {"group_by", "measures", "min_cell"}:
+        problems.append(f"{where}: use {{group_by: [...], measures: {{name: {{op, column}}}}, "
+                        "min_cell: N}")
+        return
+    for col in agg.get("group_by") or []:
+        if col not in product.columns:
+            problems.append(f"{where}.group_by: '{col}' is not an output column")
+    for name, measure in (agg.get("measures") or {}).items():
+        if not isinstance(measure, dict) or measure.get("op") not in AGGREGATE_OPS:
+            problems.append(f"{where}.measures.{name}.op: use one of {list(AGGREGATE_OPS)}")
+        elif measure["op"] != "count" and measure.get("column") not in product.columns:
+            problems.append(f"{where}.measures.{name}.column: name an output column")
+    if not isinstance(agg.get("min_cell", 0), int) or agg.get("min_cell", 0) < 1:
+        problems.append(f"{where}.min_cell: a positive whole number (small-cell suppression)")
 
 
 def load_catalog(root: Path | None = None) -> Catalog:

@@ -45,9 +45,10 @@ COLUMNS = {
         "uscc", "enterprise_name", "legal_rep_name", "legal_rep_resident_id", "enterprise_phone",
         "registered_address", "district", "industry", "registered_capital", "established_date",
     ],
+    "station_inspections": ["inspection_id", "station_id", "inspection_date", "result", "remark"],
 }
 SOURCES = tuple(COLUMNS)
-_SOURCE_IDS = {"health_visits": 1, "market_enterprise": 2}
+_SOURCE_IDS = {"health_visits": 1, "market_enterprise": 2, "station_inspections": 3}
 
 # Share of rows planted dirty per category (rounded to whole rows; categories are disjoint).
 # market_enterprise stays mild and never breaks a critical expectation, so it lands in the demo
@@ -66,6 +67,11 @@ DIRTY_SHARES = {
         "bad_phone": 0.01,
         "capital_out_of_range": 0.005,
         "null_industry": 0.005,
+    },
+    # Inspectors sometimes write the station manager's phone into the public remark: the remark
+    # is declared L1, so drift detection must stop the product built from it.
+    "station_inspections": {
+        "phone_in_remark": 0.03,
     },
 }
 
@@ -214,6 +220,12 @@ def write_sample(source: str, partition: str, rows: int, *, seed: int = 7,
     return path
 
 
+def sample_rows(source: str, rows: int) -> int:
+    """Rows of each sample source when the biggest (health_visits) has ``rows``."""
+    share = {"health_visits": 1, "market_enterprise": 2, "station_inspections": 4}[source]
+    return max(rows // share, 50)
+
+
 def hospitals() -> list[dict[str, str]]:
     """The fixed hospital rows of market_enterprise (the same for every seed)."""
     return _hospital_table().to_pylist()
@@ -238,7 +250,8 @@ def _chunk(source: str, n: int, *, seed: int, partition: str, dirty: bool, chunk
            offset: int) -> pa.Table:
     plan, dup_sources = _plan_dirty(source, n, seed, chunk) if dirty else ({}, None)
     day = np.datetime64(dt.date.fromisoformat(partition), "D")
-    build = _health_visits if source == "health_visits" else _market_enterprise
+    build = {"health_visits": _health_visits, "market_enterprise": _market_enterprise,
+             "station_inspections": _station_inspections}[source]
     columns = build(_rng(seed, source, chunk, 0), n, seed, day, offset, plan,
                     _rng(seed, source, chunk, 2))
     table = pa.table({name: columns[name] for name in COLUMNS[source]})
@@ -713,3 +726,25 @@ def _market_enterprise(rng, n, seed, day, offset, plan, dirt) -> dict[str, pa.Ar
             columns[col] = pa.concat_arrays([hosp[col].combine_chunks(),
                                              columns[col].slice(hosp.num_rows)])
     return columns
+
+
+_INSPECTION_RESULTS = np.array(["正常", "正常", "正常", "故障", "维修中"])
+_REMARKS = np.array(["设备运行正常", "充电枪外观完好", "地面标识清晰", "一号桩屏幕故障，已报修",
+                     "消防设施齐全", "车位被燃油车占用", "二号桩充电速度偏慢"])
+
+
+def _station_inspections(rng, n, seed, day, offset, plan, dirt) -> dict[str, pa.Array]:
+    """Inspection log of public charging stations (ids as in the UrbanEV station list)."""
+    remark = _s(_pick(rng, _REMARKS, n))
+    planted = plan.get("phone_in_remark", np.array([], np.int64))
+    if len(planted):
+        phones = _s(_mobiles(dirt, len(planted)))
+        leaked = _join(pc.take(remark, _arr(planted)), "，联系站长", phones)
+        remark = pc.replace_with_mask(remark, _mask(n, planted), leaked)
+    return {
+        "inspection_id": _join("INS", _pad(np.arange(offset, offset + n), 8)),
+        "station_id": _s(rng.integers(1001, 2682, n)),
+        "inspection_date": _date_strings(day - rng.integers(0, 30, n)),
+        "result": _s(_pick(rng, _INSPECTION_RESULTS, n)),
+        "remark": remark,
+    }

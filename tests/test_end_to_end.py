@@ -1,0 +1,126 @@
+"""End to end on real Airflow (dag.test), real Great Expectations, real Presidio recognizers:
+sample sources → collect → validate → quarantine → steward release → publish → catalog."""
+
+import json
+from pathlib import Path
+
+import pyarrow.csv as pv
+import pyarrow.parquet as pq
+import pytest
+
+from yishu.airflow.runner import run_dag
+from yishu.catalog.spec import load_catalog
+from yishu.catalog.voucher import verify
+from yishu.product_stages import published_versions
+from yishu.sources import batches
+from yishu.sources.sample import write_sample
+
+PARTITION = "2026-11-01"
+
+
+@pytest.fixture(scope="module")
+def flow(yishu_home):
+    raw = {name: write_sample(name, PARTITION, rows, seed=11)
+           for name, rows in (("health_visits", 1500), ("market_enterprise", 600))}
+    runs = {name: run_dag(f"collect__{name}", PARTITION)
+            for name in ("market_enterprise", "health_visits", "ev_stations")}
+    quarantined = batches.get_batch("health_visits", PARTITION)
+    return {"raw": raw, "runs": runs, "quarantined": quarantined}
+
+
+def _published_text(version) -> str:
+    folder = Path(version.path)
+    return (folder / "data.csv").read_text(encoding="utf-8")
+
+
+def test_dirty_batch_is_quarantined_with_a_readable_reason_and_nothing_lost(flow):
+    batch = flow["quarantined"]
+    assert batch.status == "quarantined"
+    assert "patient_resident_id: be_valid_cn_resident_id failed on" in batch.reason
+    assert Path(batch.raw_path).read_bytes() == flow["raw"]["health_visits"].read_bytes()
+    assert flow["runs"]["health_visits"].tasks["land"] == "skipped"
+    record = json.loads((Path(batch.raw_path).parents[3] / "quarantine" / "health_visits" /
+                         f"{PARTITION}.json").read_text(encoding="utf-8"))
+    assert record["reason"] == batch.reason
+    assert batches.get_batch("market_enterprise", PARTITION).status == "landed"
+    assert batches.get_batch("ev_stations", PARTITION).status == "landed"  # real UrbanEV data
+
+
+def test_quarantined_source_publishes_nothing_until_released(flow):
+    result = run_dag("publish__insurance_visits", PARTITION)
+    assert result.tasks["build"] == "skipped"
+    assert not [v for v in published_versions() if v.product == "insurance_visits"]
+
+
+@pytest.fixture(scope="module")
+def published(flow):
+    batches.review("health_visits", PARTITION, "released", "test steward: reviewed")
+    assert run_dag("collect__health_visits", PARTITION).tasks["land"] == "success"
+    for product in ("insurance_visits", "enterprise_profile", "ev_charging_stations"):
+        assert run_dag(f"publish__{product}", PARTITION).state == "success"
+    return {v.product: v for v in published_versions()}
+
+
+def test_products_are_published_with_levels_and_grades(published):
+    assert set(published) == {"insurance_visits", "enterprise_profile", "ev_charging_stations"}
+    assert published["insurance_visits"].zone == "insurance"
+    assert published["enterprise_profile"].zone == "finance"
+    assert published["ev_charging_stations"].security_level == "L1"
+    assert published["insurance_visits"].security_level == "L3"
+
+
+def test_published_products_hold_no_resident_id_or_phone_of_their_source(flow, published):
+    raw = pv.read_csv(flow["raw"]["health_visits"]).to_pandas()
+    text = _published_text(published["insurance_visits"])
+    leaked = [v for v in raw["patient_resident_id"].dropna() if v in text]
+    leaked += [v for v in raw["patient_phone"].dropna() if len(v) >= 11 and v in text]
+    assert leaked == []
+    ent = pv.read_csv(flow["raw"]["market_enterprise"]).to_pandas()
+    text = _published_text(published["enterprise_profile"])
+    assert [v for v in ent["legal_rep_resident_id"].dropna() if v in text] == []
+    assert [v for v in ent["enterprise_phone"].dropna() if v in text] == []
+
+
+def test_free_text_note_is_redacted(flow, published):
+    table = pq.read_table(Path(published["insurance_visits"].path) / "data.parquet")
+    notes = [n for n in table.column("doctor_note").to_pylist() if n]
+    assert any("<身份证号>" in n for n in notes) and any("<人名>" in n for n in notes)
+    raw = pv.read_csv(flow["raw"]["health_visits"]).to_pandas()
+    names = {n for n in raw["patient_name"].dropna() if len(n) >= 2}
+    joined = "\n".join(notes)
+    leaked = {n for n in names if n in joined}
+    assert len(leaked) <= 0.05 * len(names), sorted(leaked)[:20]
+
+
+def test_insurance_product_reaches_k5(published):
+    cat = load_catalog()
+    product = cat.products["insurance_visits"]
+    df = pq.read_table(Path(published["insurance_visits"].path) / "data.parquet").to_pandas()
+    sizes = df.groupby(list(product.quasi_identifiers), dropna=False).size()
+    assert sizes.min() >= cat.zones["insurance"].k
+
+
+def test_voucher_verifies_and_rerun_publishes_nothing_twice(published):
+    for version in published.values():
+        voucher = json.loads((Path(version.path) / "voucher.json").read_text(encoding="utf-8"))
+        assert verify(voucher, Path(version.path)) == []
+        assert voucher["body"]["lineage"][0]["snapshot_sha256"]
+    before = len(published_versions())
+    assert run_dag("collect__health_visits", PARTITION).state == "success"
+    assert run_dag("publish__insurance_visits", PARTITION).state == "success"
+    assert len(published_versions()) == before
+
+
+def test_steward_report_shows_failures_and_decision(published):
+    from yishu.reports.steward import write_report
+
+    html, data = write_report(load_catalog(), "health_visits", PARTITION)
+    report = json.loads(data.read_text(encoding="utf-8"))
+    failed = {(f["column"], f["type"]) for f in report["failed"]}
+    assert ("patient_resident_id", "expect_column_values_to_be_valid_cn_resident_id") in failed
+    assert report["status"] == "released" and "test steward" in report["review_note"]
+    assert report["consistency"]["checks"][0]["disagreed"] > 0
+    page = html.read_text(encoding="utf-8")
+    raw_ids = pv.read_csv(Path(report["raw_snapshot"])).column("patient_resident_id")
+    assert not any(v in page for v in raw_ids.to_pylist()[:200] if v)  # no raw PII in report
+    assert Path(report["data_docs_index"]).exists()
