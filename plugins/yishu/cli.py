@@ -254,6 +254,64 @@ def report(source: str = typer.Argument(..., help="a source name"),
     console.print(f"steward report: {html}\n            json: {data}")
 
 
+@app.command()
+def reidentify(values: list[str] = typer.Argument(..., help="values sealed by `encrypt`"),
+               reason: str = typer.Option(..., "--reason", help="legal basis, recorded"),
+               actor: str | None = typer.Option(None, help="who asks (default: OS user)")):
+    """Bureau only: decrypt values sealed by the `encrypt` policy. Every use is audited."""
+    import hashlib
+
+    import pyarrow as pa
+    from cryptography.exceptions import InvalidTag
+
+    from yishu import keys
+    from yishu.access import audit
+    from yishu.deid.operators import decrypt
+
+    if not reason.strip():
+        fail("--reason is required: the legal basis is recorded in the audit log")
+    try:
+        plain = decrypt(pa.array(values, pa.string()), keys.encryption_key()).to_pylist()
+    except (InvalidTag, ValueError):
+        fail("a value was not sealed with this bureau's key (or was altered): nothing revealed")
+    audit.record("reidentify", f"{len(values)} value(s)", {
+        "reason": reason,
+        "values_sha256": [hashlib.sha256(v.encode()).hexdigest() for v in values]}, actor=actor)
+    for sealed, value in zip(values, plain, strict=True):
+        console.print(f"{sealed} → {value}", highlight=False)
+
+
+audit_app = typer.Typer(help="The append-only, hash-chained audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("ls")
+def audit_ls(last: int = typer.Option(50, help="how many of the latest entries")):
+    """The latest audit entries."""
+    from yishu.access.audit import entries
+
+    table = Table(title="Audit log (审计日志)")
+    for col in ("seq", "at", "actor", "action", "subject", "detail"):
+        table.add_column(col, overflow="fold")
+    for e in entries()[-last:]:
+        table.add_row(str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
+                      e.subject, json.dumps(e.detail, ensure_ascii=False)[:120])
+    console.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify():
+    """Check the hash chain: any edited, deleted or reordered entry is reported."""
+    from yishu.access.audit import entries, verify
+
+    problems = verify()
+    for p in problems:
+        console.print(f"[red]✗[/] {p}")
+    if problems:
+        fail("the audit log was tampered with")
+    console.print(f"[green]✓[/] audit log intact: {len(entries())} entries, hash chain verified")
+
+
 @voucher_app.command("verify")
 def voucher_verify(folder: Path = typer.Argument(..., help="a product version folder"),
                    trusted_key: Path | None = typer.Option(None, help="bureau public key PEM")):

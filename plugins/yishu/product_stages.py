@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
 from yishu import storage
+from yishu.access import audit
 from yishu.catalog.models import ProductRun, ProductVersion, session
 from yishu.catalog.spec import GRADES, LEVELS, Catalog
 from yishu.catalog.voucher import file_sha256, sign
@@ -210,6 +211,9 @@ def publish(cat: Catalog, ref: dict) -> dict:
                              fingerprint=fingerprint, path=str(folder), voucher=voucher))
         s.commit()
     _record(product.name, ref["partition"], "published", f"v{version}", ref.get("report"))
+    audit.record("product.publish", f"{zone.name}/{product.name}/v{version}",
+                 {"rows": table.num_rows, "level": ref["level"], "grade": grade,
+                  "voucher_signature": voucher["signature"]})
     return {**ref, "version": version, "path": str(folder), "unchanged": False}
 
 

@@ -87,6 +87,8 @@ class ProductRun(Base):
 
 @cache
 def _engine(url: str):
+    from yishu.access import audit  # noqa: F401 - its table belongs to the same database
+
     engine = create_engine(url)
     Base.metadata.create_all(engine)
     return engine

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from yishu import storage
+from yishu.access import audit
 from yishu.catalog.models import Batch, session
 from yishu.catalog.spec import Catalog, Source
 from yishu.deid.operators import mask
@@ -189,4 +190,7 @@ def review(source: str, partition: str, decision: str, note: str) -> Batch:
                          "it cannot be released: deliver a corrected file")
     batch = _upsert(source, partition, status=decision, review_note=note)
     _write_quarantine_record(batch)
+    action = {"released": "batch.release", "rejected": "batch.reject"}[decision]
+    audit.record(action, f"{source}/{partition}",
+                 {"reason": note, "snapshot_sha256": batch.snapshot_sha256})
     return batch
