@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from pathlib import Path
 
 from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, UniqueConstraint, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -85,12 +86,27 @@ class ProductRun(Base):
                                                     onupdate=_now)
 
 
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def migrate(engine) -> None:
+    """Bring the catalog database to the latest Alembic revision (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
 @cache
 def _engine(url: str):
-    from yishu.access import audit  # noqa: F401 - its table belongs to the same database
+    from yishu.access import audit  # noqa: F401 - its table belongs to the same metadata
 
     engine = create_engine(url)
-    Base.metadata.create_all(engine)
+    migrate(engine)
     return engine
 
 
