@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+import yishu.access.audit  # noqa: F401 - registers the audit_log table
 from yishu.catalog.models import Base
 
 config = context.config
