@@ -1,0 +1,79 @@
+"""The product stages without a scheduler: each gate of 不合规不挂牌 stops a version with a reason."""
+
+import dataclasses
+
+import pytest
+
+from yishu import product_stages as stages
+from yishu.catalog.spec import ProductColumn, load_catalog
+from yishu.sources import batches
+from yishu.sources.collect import collect
+from yishu.sources.sample import write_sample
+
+PARTITION = "2026-10-01"
+
+
+@pytest.fixture(scope="module")
+def landed(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("YISHU_HOME", str(tmp_path_factory.mktemp("stages")))
+        yield _land(load_catalog())
+
+
+def _land(cat):
+    for name, rows in (("market_enterprise", 400), ("health_visits", 800),
+                       ("station_inspections", 300)):
+        write_sample(name, PARTITION, rows, seed=3, dirty=name != "health_visits")
+        batch = batches.validate_and_land(cat, collect(cat.sources[name], PARTITION))
+        assert batch.status == "landed", batch.reason
+    return cat
+
+
+def _run(cat, product):
+    ref = stages.build(cat, product, PARTITION)
+    return stages.publish(cat, stages.check_risk(cat, stages.deidentify(cat, ref)))
+
+
+def test_clean_product_publishes(landed):
+    ref = _run(landed, "insurance_visits")
+    assert ref["blocked"] is None and ref["version"] >= 1 and ref["k_achieved"] >= 5
+
+
+def test_drift_in_a_public_column_stops_the_product(landed):
+    ref = _run(landed, "station_inspection_log")
+    assert ref["blocked"].startswith("drift") and "remark" in ref["blocked"]
+    assert "CN_PHONE" in ref["blocked"]
+
+
+def test_residual_identifier_stops_the_product(landed):
+    product = landed.products["insurance_visits"]
+    leaky = dataclasses.replace(product, columns={
+        **product.columns, "raw_id": ProductColumn("raw_id", "patient_resident_id", "keep")})
+    cat = dataclasses.replace(landed, products={**landed.products, "insurance_visits": leaky})
+    ref = _run(cat, "insurance_visits")
+    assert ref["blocked"].startswith("residual scan") and "raw_id" in ref["blocked"]
+
+
+def test_zone_minimum_grade_and_maximum_level_are_enforced(landed):
+    strict = dataclasses.replace(landed.zones["finance"], min_quality_grade="A")
+    cat = dataclasses.replace(landed, zones={**landed.zones, "finance": strict})
+    ref = _run(cat, "enterprise_profile")
+    assert "below the zone's minimum A" in ref["blocked"]
+    public = dataclasses.replace(landed.zones["insurance"], max_level="L1")
+    cat = dataclasses.replace(landed, zones={**landed.zones, "insurance": public})
+    assert "exceeds zone 'insurance' maximum L1" in _run(cat, "insurance_visits")["blocked"]
+
+
+def test_too_much_suppression_fails_the_risk_gate(landed):
+    tight = dataclasses.replace(landed.zones["insurance"], k=50, max_suppression=0.01)
+    cat = dataclasses.replace(landed, zones={**landed.zones, "insurance": tight})
+    assert "re-identification risk" in _run(cat, "insurance_visits")["blocked"]
+
+
+def test_aggregate_product_suppresses_small_cells(landed):
+    ref = _run(landed, "enterprise_statistics")
+    assert ref["blocked"] is None and ref["level"] == "L1"
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(ref["final"])
+    assert min(table.column("enterprises").to_pylist()) >= 5
