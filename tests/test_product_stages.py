@@ -1,4 +1,4 @@
-"""The product stages without a scheduler: each gate of 不合规不挂牌 stops a version with a reason."""
+"""The product stages without a scheduler: each gate of 不合规不挂牌 stops a version."""
 
 import dataclasses
 
