@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean postgres
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "installing into $(VENV) from requirements.lock (first time: about 2-3 minutes)…"
@@ -23,7 +23,13 @@ demo: install
 lint: install
 	@$(BIN)/ruff check plugins dags tests
 
-test: install lint
+# The catalog tests also run on a real PostgreSQL server (Debian's package, started by the tests).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql for the tests…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+test: install lint postgres
 	@$(BIN)/yishu check
 	@$(BIN)/pytest
 
