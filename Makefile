@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: install demo test lint bench clean postgres
+.PHONY: install demo test lint bench clean system-packages
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "installing into $(VENV) from requirements.lock (first time: about 2-3 minutes)…"
@@ -23,13 +23,16 @@ demo: install
 lint: install
 	@$(BIN)/ruff check plugins dags tests
 
-# The catalog tests also run on a real PostgreSQL server (Debian's package, started by the tests).
-postgres:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-	  echo "installing Debian's postgresql for the tests…"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+# The tests use a real PostgreSQL server and a real browser: Debian's postgresql and chromium
+# (the tests start the server themselves; Playwright drives /usr/bin/chromium).
+system-packages:
+	@need=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
+	test -x /usr/bin/chromium || need="$$need chromium"; \
+	if [ -n "$$need" ]; then echo "installing Debian packages for the tests:$$need…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; fi
 
-test: install lint postgres
+test: install lint system-packages
 	@$(BIN)/yishu check
 	@$(BIN)/pytest
 

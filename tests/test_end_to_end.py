@@ -124,3 +124,28 @@ def test_steward_report_shows_failures_and_decision(published):
     raw_ids = pv.read_csv(Path(report["raw_snapshot"])).column("patient_resident_id")
     assert not any(v in page for v in raw_ids.to_pylist()[:200] if v)  # no raw PII in report
     assert Path(report["data_docs_index"]).exists()
+
+
+def test_steward_report_in_a_real_browser(published, tmp_path):
+    """The steward opens the report in Chromium and follows the link to the Data Docs."""
+    from playwright.sync_api import sync_playwright
+
+    from yishu.reports.steward import write_report
+
+    html, _ = write_report(load_catalog(), "health_visits", PARTITION, tmp_path)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        page.goto(html.as_uri())
+        assert "数据质量报告" in page.title()
+        assert page.locator("#status").inner_text() == "released"
+        assert page.locator("#grade").inner_text() in "ABCDE"
+        assert page.locator("#dimensions tr").count() == 7  # header + six indicators
+        rows = page.locator("#failed tr").all_inner_texts()
+        assert any("critical" in r and "patient_resident_id" in r for r in rows)
+        assert "test steward" in page.locator("#review").inner_text()
+        page.click("#data-docs")
+        assert "Data Docs" in page.title()
+        browser.close()
