@@ -1,0 +1,258 @@
+"""PERSON: Chinese person names in free text.
+
+A name is a surname from the list below followed by one or two given-name characters, and it is
+only taken next to a context word (患者王秀英, 联系人：李明先生, 由张伟医生接诊, 王秀英，女，).
+Without context, surname characters are far too common (高, 于, 和, 时...) to be a signal.
+jieba's dictionary rejects ordinary words that start with a surname (高血压, 王府井, 张家界, 全身),
+and jieba's part-of-speech tagger (`nr`) is a slow fallback, used only when a context word is
+present but the regex found nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+# Common single-character surnames, most frequent first (the rank breaks ties between readings)
+SINGLE_SURNAMES = (
+    "王李张刘陈杨黄吴赵周徐孙马朱胡林郭何高罗郑梁谢宋唐许邓冯韩曹曾彭萧蔡潘田董袁于余"
+    "叶蒋杜苏魏程吕丁沈任姚卢傅钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段"
+    "雷黎史龙陶贺顾毛郝龚邵万钱严赖覃洪武莫孔汤向常温康施文牛樊葛邢安齐易乔伍庞颜倪庄"
+    "聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲"
+    "翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚"
+    "娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑"
+    "郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼"
+    "蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初"
+    "门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕"
+    "危玉银亢嵇公哈湛宾戎勾茅利呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
+)
+COMPOUND_SURNAMES = (
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 端木 西门 南宫 独孤 "
+    "轩辕 申屠 钟离 闻人 赫连 澹台 公冶 濮阳 淳于 单于 呼延 万俟 百里 东郭 拓跋 完颜 太史 "
+    "仲孙 叔孙 左丘 梁丘 乐正 漆雕 公羊 谷梁 段干 颛孙 巫马 公西 壤驷 宰父 东门 子车"
+).split()
+_RANK = {s: i for i, s in enumerate(SINGLE_SURNAMES)} | {s: 100 for s in COMPOUND_SURNAMES}
+
+# Words that announce a name right after them (联系人：李明, 患者王秀英). After a strong one
+# almost anything is a name; after a weak one (患者高血压) ordinary words are rejected.
+STRONG_PREFIX = (
+    "紧急联系人 法定代表人 被保险人 就诊人 联系人 联络人 监护人 经办人 代表人 负责人 申请人 "
+    "委托人 受托人 代理人 投保人 受益人 收件人 寄件人 当事人 报告人 审核人 记录人 陪同人 "
+    "送检人 开单人 法人 姓名 名字 户主 签名 签字"
+).split()
+WEAK_PREFIX = (
+    "主治医师 主治医生 责任护士 就诊者 患者 病人 病患 患儿 伤者 死者 家属 医生 医师 护士 "
+    "主任 教授 接诊 配偶 丈夫 妻子 儿子 女儿 母亲 父亲 客户 用户 员工 学生 原告 被告 证人"
+).split()
+# Words that close a name (李明先生, 王秀英，女，; weak: 张伟医生, 刘洋陪同)
+STRONG_SUFFIX = "先生 女士 小姐 同志".split()
+WEAK_SUFFIX = (
+    "医生 医师 大夫 护士 护师 主任 教授 老师 院长 科长 经理 律师 警官 师傅 陪同 签字 签名 "
+    "本人 之子 之女 患者"
+).split()
+PREFIX_WORDS = STRONG_PREFIX + WEAK_PREFIX
+SUFFIX_WORDS = STRONG_SUFFIX + WEAK_SUFFIX
+# Characters that do not occur in given names but often follow a context word: a candidate whose
+# given name would contain one of them is cut before it (or dropped)
+NON_NAME_CHARS = set(
+    "的了是在与及或等因为被把从向对将已曾也都就还又再才很最更均各每其此该某这那你我他她它们个"
+    "位名岁年月日时分秒号次周今昨前后上下内外中性者医护院科室床诊治疗药查检验术痛热咳喘吐泻血"
+    "压糖病症状感觉述诉称说示见无未否去到入出住于自经行做进之而则且但若如属予给所以由及系即"
+    "男女某人来籍址码证龄别话"
+)
+# Surnames that are also words often written just before a name (由张伟医生接诊, 和王芳)
+FUNCTION_SURNAMES = set("由和向于")
+# Function characters that naturally follow a name (冯志强于今日): 强于 is a word, yet the 强
+# belongs to the name
+FUNCTION_CHARS = set("于在的了和与及等是因被已将曾也都就还又才")
+# Ordinary words that start with a surname but that jieba rates rare or tags `nr` (its `nr`
+# list mixes people with places and words: 王府井, 苏醒, 冷汗, 和尚)
+DENY_WORDS = set(
+    "高热 高烧 高血压 高血糖 高血脂 黄疸 白细胞 王府井 张家界 石家庄 连云港 高新区 康复 苏醒 "
+    "高龄 冷汗 毛发 屈膝 齐全 温泉 阳光 和尚 谢谢 满怀 原谅 平添 安危 白白 盛世 元老 富翁 冷清 "
+    "阴森 边远 钱财 高薪 权衡 凌厉 刁钻 元宝 柏树 叶子 孔雀 白昼".split()
+)
+# Clinical words that start with a surname character and are followed by more text (患者平素体健,
+# 患者高龄): after a weak context, a candidate starting with one of them is no name
+DENY_PREFIXES = set(
+    "平素 平时 平日 平卧 常年 常感 常诉 时有 时常 高龄 高度 明确 明显 全身 安静 文化 曾经 向来 "
+    "于是 于今 成功 应用 应予 单纯 经常 方可 都有 由于 和蔼 关节 强烈 管床 门诊 查体 解除".split()
+)
+# After a weak context, a dictionary word at least this frequent (jieba counts) is a word, not a
+# name (全身, 常规, 明显), unless jieba tags it `nr`; `nr` words are words from 10x that
+# frequency (安静, 文明). Costs ~1% of names (李强, 申明) after weak contexts. After a strong
+# context only very common words are rejected (投保人信息, 联系人情况).
+WORD_FREQ_LIMIT = 100
+NR_FREQ_LIMIT = STRONG_FREQ_LIMIT = 1000
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_PREFIX_RE = re.compile(
+    "(" + "|".join(sorted(PREFIX_WORDS, key=len, reverse=True)) + ")(?:[:：\\s]|（[^）]{0,6}）)*"
+)
+# Also after a name: its gender (，女，, as strong as 先生), its age (，45岁) or its ID
+# (（身份证号：...）)
+_GENDER = "[，,、 （(]?[男女](?=[，,、 性0-9]|$)"
+_AGE_OR_ID = "[，,、 （(]?(?:[0-9]{1,3}岁|身份证)"
+_SUFFIX_RE = re.compile("(" + "|".join(SUFFIX_WORDS) + f"|{_GENDER}|{_AGE_OR_ID})")
+_STRONG = set(STRONG_PREFIX + STRONG_SUFFIX)
+_STRONG_SUFFIXES = tuple(STRONG_SUFFIX)
+_SUFFIXES = tuple(SUFFIX_WORDS)
+_STRONG_RE = re.compile("|".join(_STRONG))
+# any context word at all: the cheap prefilter before the name logic
+_CONTEXT_RE = re.compile("|".join(sorted(set(PREFIX_WORDS + SUFFIX_WORDS), key=len, reverse=True))
+                         + "|[，,、 （(][男女][，,、 性0-9]|[0-9]岁|身份证")
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> tuple[dict[str, int], dict[str, str]]:
+    """jieba's word frequencies and part-of-speech tags (loaded once, ~1 s)."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba.dt.FREQ, jieba.posseg.dt.word_tag_tab
+
+
+@lru_cache(maxsize=65536)
+def _is_word(text: str, strong: bool = False) -> bool:
+    """An ordinary word, not a name."""
+    if text in DENY_WORDS:
+        return True
+    freq, tags = _dictionary()
+    count = freq.get(text) or 0
+    if (tags.get(text) or "").startswith("nr"):  # nr, nrfg, nrt: jieba thinks it is a name
+        return count >= NR_FREQ_LIMIT
+    return count >= (STRONG_FREQ_LIMIT if strong else WORD_FREQ_LIMIT)
+
+
+def _surname_len(text: str, pos: int) -> int:
+    if text[pos : pos + 2] in _RANK:
+        return 2
+    return 1 if text[pos : pos + 1] in _RANK else 0
+
+
+def _given_ok(chars: str) -> bool:
+    return all(_CJK.match(c) and c not in NON_NAME_CHARS for c in chars)
+
+
+def _name_after(text: str, pos: int, strong: bool) -> int | None:
+    """End of the name starting at pos (after a prefix context word), or None."""
+    ls = _surname_len(text, pos)
+    if not ls:
+        return None
+    n = 0
+    while (n < 2 and pos + ls + n < len(text) and _given_ok(text[pos + ls + n])
+           and not text.startswith(_SUFFIXES, pos + ls + n)):  # 王先生: a title, no given name
+        n += 1
+    # 刘洋陪同, 李明先生: the second given character starts a word with what follows
+    after = pos + ls + 2
+    if n == 2 and after < len(text) and text[after] not in FUNCTION_CHARS and _is_word(
+        text[after - 1 : after + 1]
+    ):
+        n = 1
+    if n == 0:
+        return None
+    # 联系人：高峰先生: a name closed by 先生/女士 after a context word is a name, even if a word
+    name = text[pos : pos + ls + n]
+    if text.startswith(_STRONG_SUFFIXES, pos + ls + n) and name not in DENY_WORDS:
+        return pos + ls + n
+    if _is_word(text[pos : pos + ls + n], strong):
+        return None
+    if not strong and text[pos : pos + 2] in DENY_PREFIXES:
+        return None
+    return pos + ls + n
+
+
+def _name_before(text: str, end: int, strong: bool) -> int | None:
+    """Start of the name ending at end (before a suffix context word), or None.
+    由张伟医生 reads both 由张伟 and 张伟: the longest reading wins unless its surname is a
+    function word (由, 和...)."""
+    fallback = None
+    for length in (4, 3, 2):
+        start = end - length
+        if start < 0:
+            continue
+        ls = _surname_len(text, start)
+        if ls == 2 and length == 2:
+            ls = 1  # 欧阳 alone is no name; read 欧 + 阳
+        if not ls or not 1 <= length - ls <= 2 or not _given_ok(text[start + ls : end]):
+            continue
+        if text[start : start + ls] not in _RANK:
+            continue
+        if ls == 1 and text[start] in FUNCTION_SURNAMES and fallback is None:
+            fallback = start  # try the shorter reading first (由张伟 -> 张伟)
+            continue
+        return None if _is_word(text[start:end], strong) else start
+    if fallback is not None and not _is_word(text[fallback:end], strong):
+        return fallback  # 由向帆医生: 向帆 is the only reading
+    return None
+
+
+class CnPersonRecognizer(EntityRecognizer):
+    CONTEXT_SCORE = 0.85
+    FALLBACK_SCORE = 0.6
+
+    def __init__(self, supported_language: str = "zh", use_jieba_fallback: bool = True):
+        super().__init__(
+            supported_entities=["PERSON"],
+            name="CnPersonRecognizer",
+            supported_language=supported_language,
+        )
+        self.use_jieba_fallback = use_jieba_fallback
+
+    def load(self) -> None:
+        _dictionary()
+
+    def find(self, text: str) -> list[tuple[int, int, float]]:
+        """(start, end, score) of names; the scanner calls this directly."""
+        if not _CONTEXT_RE.search(text):
+            return []
+        found: dict[tuple[int, int], float] = {}
+        for m in _PREFIX_RE.finditer(text):
+            end = _name_after(text, m.end(), m.group(1) in _STRONG)
+            if end is not None:
+                found[(m.end(), end)] = self.CONTEXT_SCORE
+        for m in _SUFFIX_RE.finditer(text):
+            start = _name_before(text, m.start(), m.group(1) in _STRONG
+                                 or m.group(1)[-1] in "男女")
+            if start is not None:
+                found[(start, m.start())] = self.CONTEXT_SCORE
+        # a strong context word (姓名, 联系人, 先生) promises a name: ask jieba when we found none;
+        # weak ones (患者自述...) mostly have none, and jieba would cost 0.5 ms a text
+        if not found and self.use_jieba_fallback and _STRONG_RE.search(text):
+            found = dict.fromkeys(self._jieba_names(text), self.FALLBACK_SCORE)
+        return [(start, end, score) for (start, end), score in sorted(found.items())]
+
+    def _jieba_names(self, text: str) -> list[tuple[int, int]]:
+        """Words jieba tags `nr` that start with a known surname, close to a context word."""
+        import jieba.posseg
+
+        _dictionary()  # initialises jieba quietly
+        near = [m.span() for m in _CONTEXT_RE.finditer(text)]
+        names, pos = [], 0
+        for word, flag in jieba.posseg.lcut(text):
+            start, pos = pos, pos + len(word)
+            if flag != "nr" or not 2 <= len(word) <= 4:
+                continue
+            ls = _surname_len(word, 0)
+            if not ls or not _given_ok(word[ls:]) or word.endswith(_SUFFIXES):  # 王先生
+                continue
+            if not _is_word(word) and any(cs - 6 <= pos and start <= ce + 6 for cs, ce in near):
+                names.append((start, pos))
+        return names
+
+    def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
+        return [
+            RecognizerResult(
+                "PERSON", start, end, score,
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            for start, end, score in self.find(text)
+        ]
