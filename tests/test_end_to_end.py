@@ -46,6 +46,25 @@ def test_dirty_batch_is_quarantined_with_a_readable_reason_and_nothing_lost(flow
     assert batches.get_batch("ev_stations", PARTITION).status == "landed"  # real UrbanEV data
 
 
+def test_planted_dirty_rows_are_caught_by_the_right_expectations(flow):
+    from yishu.sources.sample import dirty_rows
+
+    planted = dirty_rows("health_visits", 1500, seed=11)
+    result = json.loads(Path(flow["quarantined"].validation_path).read_text(encoding="utf-8"))
+    failed = {(r["column"], r["type"].removeprefix("expect_column_values_to_")):
+              r["unexpected_count"] for r in result["results"] if not r["success"]}
+    assert failed[("patient_resident_id", "be_valid_cn_resident_id")] == \
+        len(planted["resident_id_check_digit"])
+    assert failed[("patient_name", "not_be_null")] == len(planted["null_patient_name"])
+    assert failed[("visit_date", "not_be_null")] == len(planted["null_visit_date"])
+    assert failed[("patient_phone", "be_valid_cn_mobile")] == len(planted["bad_phone"])
+    assert failed[("visit_cost", "be_between")] == len(planted["negative_cost"])
+    # a duplicate and the row it copies are both flagged
+    assert failed[("visit_id", "be_unique")] >= len(planted["duplicate"]) * 2 > 0
+    mismatches = result["consistency"]["checks"][0]
+    assert mismatches["disagreed"] == len(planted["hospital_name_mismatch"])
+
+
 def test_quarantined_source_publishes_nothing_until_released(flow):
     result = run_dag("publish__insurance_visits", PARTITION)
     assert result.tasks["build"] == "skipped"
