@@ -83,6 +83,10 @@ def build(cat: Catalog, product_name: str, partition: str) -> dict:
             "rows": batch.rows, "blocked": None}
 
 
+def _findings(findings: dict) -> str:
+    return "; ".join(f"{col}: {f['entities']}" for col, f in findings.items())
+
+
 def _exclude_rows(product, table: pa.Table) -> tuple[pa.Table, list[dict]]:
     """Drop the rows a product declares out of scope (`exclude_rows`), counting each rule."""
     report = []
@@ -109,10 +113,9 @@ def deidentify(cat: Catalog, ref: dict) -> dict:
     _write_report(ref, "rows_excluded", excluded)
     ref = {**ref, "report": _write_report(ref, "drift", drift)}
     if drift:
-        found = "; ".join(f"{col}: {f['entities']}" for col, f in drift.items())
         return _block(ref, f"drift: personal data found in column(s) declared "
-                           f"{'/'.join(DRIFT_LEVELS)} ({found}): declare the element's level "
-                           "and pii_entity in elements.yaml, or fix the source")
+                           f"{'/'.join(DRIFT_LEVELS)} ({_findings(drift)}): declare the "
+                           "element's level and pii_entity in elements.yaml, or fix the source")
     out, columns = deid_policy.apply_policy(cat, product, table, ref["partition"])
     path = storage.work_dir(ref["product"], ref["partition"]) / "deidentified.parquet"
     pq.write_table(out, path)
@@ -135,27 +138,25 @@ def check_risk(cat: Catalog, ref: dict) -> dict:
     residual = scan_table(table, entities=set(STRONG_IDENTIFIERS), keep=identifies_a_person)
     _write_report(ref, "residual", residual)
     if residual:
-        found = "; ".join(f"{col}: {f['entities']}" for col, f in residual.items())
         return _block(ref, f"residual scan found strong identifiers after de-identification "
-                           f"({found}): change the column policy to drop, mask or pseudonymize")
+                           f"({_findings(residual)}): change the column policy to drop, mask "
+                           "or pseudonymize")
     if product.aggregate:
         kept, summary = aggregate(table, product.aggregate)
         _write_report(ref, "aggregate", summary)
-        path = storage.work_dir(ref["product"], ref["partition"]) / "final.parquet"
-        pq.write_table(kept, path)
-        return {**ref, "final": str(path), "rows_out": kept.num_rows, "k_achieved": None,
-                "cells_suppressed": summary["cells_suppressed"]}
-    sensitive = product.sensitive_attribute
-    kept, result = risk.k_anonymize(table, list(product.quasi_identifiers), zone.k,
-                                    zone.max_suppression, sensitive=sensitive,
-                                    l_required=2 if sensitive else None)
-    _write_report(ref, "risk", result.to_dict())
-    if not result.passed:
-        return _block(ref, f"re-identification risk: {result.reason}")
+        extra = {"k_achieved": None, "cells_suppressed": summary["cells_suppressed"]}
+    else:
+        sensitive = product.sensitive_attribute
+        kept, result = risk.k_anonymize(table, list(product.quasi_identifiers), zone.k,
+                                        zone.max_suppression, sensitive=sensitive,
+                                        l_required=2 if sensitive else None)
+        _write_report(ref, "risk", result.to_dict())
+        if not result.passed:
+            return _block(ref, f"re-identification risk: {result.reason}")
+        extra = {"k_achieved": result.k_achieved, "rows_suppressed": result.rows_suppressed}
     path = storage.work_dir(ref["product"], ref["partition"]) / "final.parquet"
     pq.write_table(kept, path)
-    return {**ref, "final": str(path), "rows_out": kept.num_rows,
-            "k_achieved": result.k_achieved, "rows_suppressed": result.rows_suppressed}
+    return {**ref, "final": str(path), "rows_out": kept.num_rows, **extra}
 
 
 def _fingerprint(ref: dict) -> str:
