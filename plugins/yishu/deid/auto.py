@@ -1,0 +1,188 @@
+"""Classify columns from a sample and derive a de-identification plan (`yishu deidentify --auto`,
+`yishu scan`).
+
+A column is
+    structured  when ≥ 60% of its non-null values are, each as a whole, one entity (a phone
+                column, a name column);
+    free_text   when its texts are long (median ≥ 15 characters) and entities occur inside them;
+    none        otherwise.
+A bare name (王秀英) has no context word, and the name recognizer rightly ignores names without
+one in free text; a short value is therefore also tried behind a context word (姓名：王秀英):
+only a span covering the whole value counts.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from yishu.deid.engine import ColumnAction, Plan, iter_batches, shared_scanner, source_schema_of
+
+STRUCTURED_SHARE = 0.6
+FREE_TEXT_MEDIAN_CHARS = 15
+# share of long texts that must contain an entity (a few chance matches are not free text)
+FREE_TEXT_MIN_SHARE = 0.02
+# values this short are also tried as a name behind a context word
+_NAME_PROBE = "姓名："
+_NAME_MAX_CHARS = 6
+
+DEFAULT_OPERATORS = {
+    "CN_RESIDENT_ID": ColumnAction("pseudonymize"),
+    "CN_PHONE": ColumnAction("mask"),
+    "CN_BANK_CARD": ColumnAction("mask"),
+    "CN_PASSPORT": ColumnAction("pseudonymize"),
+    "PERSON": ColumnAction("pseudonymize"),
+    "EMAIL_ADDRESS": ColumnAction("mask"),
+    "CN_ADDRESS": ColumnAction("generalize", "district"),
+    "CN_VEHICLE_PLATE": ColumnAction("mask"),
+    "IP_ADDRESS": ColumnAction("mask"),
+    "CN_USCC": ColumnAction("keep"),  # an enterprise's public registration number
+}
+
+
+@dataclass(frozen=True)
+class ColumnClass:
+    kind: str  # "structured" | "free_text" | "none"
+    entity: str | None  # structured: the entity of the values
+    share: float  # structured: share of values that are that entity; free text: share of
+    # values with an entity inside; none: the larger of the two
+
+
+@dataclass
+class _Profile:
+    """What the scanner found in one column's sample."""
+
+    values: int = 0
+    whole: Counter = field(default_factory=Counter)  # entity -> values wholly that entity
+    with_entity: int = 0  # values with at least one entity inside
+    entities: Counter = field(default_factory=Counter)  # entity -> spans found
+    samples: list[str] = field(default_factory=list)  # a few masked findings
+    median_chars: float = 0.0
+
+
+def _masked(entity: str, found: str) -> str:
+    """Same shape as scan.scan_column's samples: 13**********78."""
+    return (f"{entity}: {found[:2]}{'*' * max(len(found) - 4, 1)}"
+            f"{found[-2:] if len(found) > 4 else ''}")
+
+
+def _whole_entity(text: str, spans, scanner) -> str | None:
+    if len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(text):
+        return spans[0].entity
+    if not spans and len(text) <= _NAME_MAX_CHARS:
+        start = len(_NAME_PROBE)
+        for span in scanner.find(_NAME_PROBE + text):
+            if span.start == start and span.end == start + len(text):
+                return span.entity
+    return None
+
+
+def _profile(values: list[str], scanner) -> _Profile:
+    """Each distinct value is scanned once (codes and names repeat); counts count rows."""
+    profile = _Profile(values=len(values))
+    if not values:
+        return profile
+    profile.median_chars = statistics.median(len(v) for v in values)
+    for text, times in Counter(values).items():
+        spans = scanner.find(text)
+        whole = _whole_entity(text, spans, scanner)
+        if whole:
+            profile.whole[whole] += times
+            profile.entities[whole] += times
+            profile.with_entity += times
+            found = [(whole, text)]
+        else:
+            profile.with_entity += times if spans else 0
+            for span in spans:
+                profile.entities[span.entity] += times
+            found = [(s.entity, text[s.start:s.end]) for s in spans]
+        for entity, value in found:
+            if len(profile.samples) < 3:
+                profile.samples.append(_masked(entity, value))
+    return profile
+
+
+def _classify(profile: _Profile) -> ColumnClass:
+    if not profile.values:
+        return ColumnClass("none", None, 0.0)
+    with_entity = profile.with_entity / profile.values
+    if profile.whole:
+        entity, count = profile.whole.most_common(1)[0]
+        share = count / profile.values
+        if share >= STRUCTURED_SHARE:
+            return ColumnClass("structured", entity, round(share, 4))
+    if profile.median_chars >= FREE_TEXT_MEDIAN_CHARS and with_entity >= FREE_TEXT_MIN_SHARE:
+        return ColumnClass("free_text", None, round(with_entity, 4))
+    return ColumnClass("none", None, round(with_entity, 4))
+
+
+def _strings(column) -> list[str]:
+    """Non-null, non-blank values as stripped strings."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        column = pc.cast(column, pa.string())
+    return [v.strip() for v in column.to_pylist() if v is not None and v.strip()]
+
+
+def _as_table(table_sample) -> pa.Table:
+    return table_sample if isinstance(table_sample, pa.Table) else pa.Table.from_pandas(
+        table_sample, preserve_index=False)
+
+
+def _profiles(table: pa.Table, scanner=None) -> dict[str, _Profile]:
+    scanner = scanner or shared_scanner()  # the engine's, already loaded when it runs next
+    return {name: _profile(_strings(table.column(name)), scanner) for name in table.column_names}
+
+
+def classify(table_sample, scanner=None) -> dict[str, ColumnClass]:
+    """The class of every column of a sample (a pyarrow Table or a pandas DataFrame)."""
+    return {name: _classify(p) for name, p in _profiles(_as_table(table_sample), scanner).items()}
+
+
+def auto_plan(classes: dict[str, ColumnClass], zone_secret: bytes, *,
+              encryption_key: bytes | None = None, reference_date: str | None = None) -> Plan:
+    """Default operators per entity (DEFAULT_OPERATORS); free text is redacted; columns without
+    personal data are kept. Columns not in `classes` are dropped by the plan."""
+    columns = {}
+    for name, cls in classes.items():
+        if cls.kind == "structured":
+            # an entity without a default is masked: never published as it is
+            columns[name] = DEFAULT_OPERATORS.get(cls.entity, ColumnAction("mask"))
+        elif cls.kind == "free_text":
+            columns[name] = ColumnAction("redact")
+        else:
+            columns[name] = ColumnAction("keep")
+    return Plan(columns, secret=zone_secret, encryption_key=encryption_key,
+                reference_date=reference_date)
+
+
+def read_sample(path: str | Path, sample_rows: int = 10_000) -> pa.Table:
+    """The first `sample_rows` rows of a CSV, Parquet or Excel file (streamed: a big file is
+    not read whole)."""
+    batches, have = [], 0
+    for batch in iter_batches(path, batch_rows=min(sample_rows, 65_536)):
+        batches.append(batch.slice(0, sample_rows - have))
+        have += batches[-1].num_rows
+        if have >= sample_rows:
+            break
+    if not batches:
+        return source_schema_of(path).empty_table()
+    return pa.Table.from_batches(batches)
+
+
+def scan_file(path: str | Path, sample_rows: int = 10_000) -> dict:
+    """Findings per column of the file's first `sample_rows` rows:
+    {column: {"kind", "entity", "share", "entities": {entity: spans}, "samples": [masked],
+    "scanned": non-null values}}; samples never show a whole value."""
+    table = read_sample(path, sample_rows)
+    findings = {}
+    for name, profile in _profiles(table).items():
+        cls = _classify(profile)
+        findings[name] = {"kind": cls.kind, "entity": cls.entity, "share": cls.share,
+                          "entities": dict(profile.entities.most_common()),
+                          "samples": profile.samples, "scanned": profile.values}
+    return findings

@@ -1,0 +1,72 @@
+import pyarrow.csv as pacsv
+import pytest
+
+from yishu.deid import auto
+from yishu.deid.engine import ColumnAction
+from yishu.sources import sample
+
+
+@pytest.fixture(scope="module")
+def table():
+    return sample.generate("health_visits", 400, seed=5)
+
+
+@pytest.fixture(scope="module")
+def classes(table):
+    return auto.classify(table)
+
+
+def test_identifier_columns_are_structured(classes):
+    assert classes["patient_resident_id"].kind == "structured"
+    assert classes["patient_resident_id"].entity == "CN_RESIDENT_ID"
+    assert classes["patient_phone"].entity == "CN_PHONE"
+    assert classes["patient_name"].entity == "PERSON"  # bare names, no context word
+    assert classes["hospital_uscc"].entity == "CN_USCC"
+    # planted dirt (bad check digits, bad phones) lowers the share, not the class
+    assert 0.9 <= classes["patient_resident_id"].share < 1.0
+
+
+def test_notes_are_free_text_and_codes_none(classes):
+    assert classes["doctor_note"].kind == "free_text"
+    assert 0.5 < classes["doctor_note"].share < 1.0  # some notes carry no PII
+    for name in ("department", "visit_id", "visit_date", "visit_cost", "diagnosis_icd10"):
+        assert classes[name].kind == "none", name
+
+
+def test_auto_plan_operators(classes):
+    plan = auto.auto_plan(classes, b"z" * 32)
+    assert plan.columns["patient_resident_id"] == ColumnAction("pseudonymize")
+    assert plan.columns["patient_name"] == ColumnAction("pseudonymize")
+    assert plan.columns["patient_phone"] == ColumnAction("mask")
+    assert plan.columns["hospital_uscc"] == ColumnAction("keep")
+    assert plan.columns["doctor_note"] == ColumnAction("redact")
+    assert plan.columns["department"] == ColumnAction("keep")
+    assert plan.secret == b"z" * 32
+
+
+def test_address_and_unknown_entities():
+    classes = {"addr": auto.ColumnClass("structured", "CN_ADDRESS", 0.9),
+               "odd": auto.ColumnClass("structured", "SOMETHING_NEW", 0.9)}
+    plan = auto.auto_plan(classes, b"z" * 32)
+    assert plan.columns["addr"] == ColumnAction("generalize", "district")
+    assert plan.columns["odd"] == ColumnAction("mask")  # never published as it is
+
+
+def test_classify_accepts_pandas(table):
+    classes = auto.classify(table.select(["patient_phone", "department"]).to_pandas())
+    assert classes["patient_phone"].entity == "CN_PHONE"
+    assert classes["department"].kind == "none"
+
+
+def test_scan_file_masks_its_samples(table, tmp_path):
+    path = tmp_path / "visits.csv"
+    pacsv.write_csv(table, path)
+    findings = auto.scan_file(path, sample_rows=100)
+    phone = findings["patient_phone"]
+    assert phone["kind"] == "structured" and phone["scanned"] == 100
+    assert phone["entities"]["CN_PHONE"] >= 95
+    values = set(table["patient_phone"].to_pylist())
+    assert phone["samples"] and not any(s.split(": ")[1] in values for s in phone["samples"])
+    assert findings["doctor_note"]["kind"] == "free_text"
+    assert findings["department"] == {"kind": "none", "entity": None, "share": 0.0,
+                                      "entities": {}, "samples": [], "scanned": 100}
