@@ -23,6 +23,17 @@ def test_pseudonyms_are_stable_within_a_zone_and_differ_across_zones():
     assert all(len(t) == 32 and "4403" not in t for t in insurance)
 
 
+def test_pseudonym_is_standard_hmac_sha256():
+    import hashlib
+    import hmac
+
+    values = ["440305199001011234", " 44030519900101123x ", "王秀英", ""]
+    for secret in (b"s" * 32, b"k" * 100):  # keys longer than a block are hashed (RFC 2104)
+        expected = [hmac.new(secret, v.strip().upper().encode(), hashlib.sha256).hexdigest()[:32]
+                    for v in values]
+        assert operators.pseudonymize(pa.array(values), secret).to_pylist() == expected
+
+
 def test_key_files_are_private(yishu_home):
     keys.pseudonym_secret("insurance")
     path = yishu_home / "keys" / "pseudonym_insurance.key"

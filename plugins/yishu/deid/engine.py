@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import hashlib
 import os
 import threading
 import time
@@ -28,17 +27,16 @@ from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
-import numpy as np
 import psutil
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from yishu.catalog import spec
 from yishu.deid import operators
 
-POLICIES = ("drop", "keep", "mask", "pseudonymize", "encrypt", "generalize", "redact")
-GENERALIZATIONS = ("month", "quarter", "year", "age_band", "gender", "province", "district")
+POLICIES = spec.POLICIES
+GENERALIZATIONS = spec.GENERALIZE_TO
 # Free text is cut into smaller tasks than the read batch: a scanner task takes ~1 s per 10k
 # rows, and with big tasks one worker idles while the other finishes the last one.
 TEXT_TASK_ROWS = 8_192
@@ -113,49 +111,6 @@ class EngineStats:
 # ----------------------------------------------------------------------------- operators
 
 
-def pseudonymize(array: pa.Array, secret: bytes) -> pa.Array:
-    """Same tokens as operators.pseudonymize (HMAC-SHA256), ~2.5x faster: the key's inner and
-    outer SHA-256 states are computed once and copied per value (RFC 2104), where hmac.new and
-    hmac.digest set the key up again for every value."""
-    key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key.ljust(64, b"\0")))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key.ljust(64, b"\0")))
-
-    def token(value: str) -> str:
-        h = inner.copy()
-        h.update(value.strip().upper().encode())
-        o = outer.copy()
-        o.update(h.digest())
-        return o.hexdigest()[:32]
-
-    return operators._per_distinct(array, token)
-
-
-def _generalize(array: pa.Array, to: str, on: dt.date) -> pa.Array:
-    if to == "age_band":
-        return operators.age_band(array, on)
-    return {"month": operators.to_month, "quarter": operators.to_quarter,
-            "year": operators.to_year, "gender": operators.gender,
-            "province": operators.province, "district": operators.to_district}[to](array)
-
-
-def _redact(array: pa.Array, scanner) -> tuple[pa.Array, Counter]:
-    """Scan each distinct text once (templated notes repeat); counts still count every row.
-    Texts are grouped by how often they occur so redact_many's counts can be scaled."""
-    encoded = pc.dictionary_encode(array.cast(pa.string()))
-    texts = encoded.dictionary.to_pylist()
-    occurrences = np.bincount(encoded.indices.drop_null().to_numpy(), minlength=len(texts))
-    redacted: list[str | None] = [None] * len(texts)
-    counts: Counter = Counter()
-    for times in np.unique(occurrences):
-        where = np.flatnonzero(occurrences == times)
-        out, found = scanner.redact_many([texts[i] for i in where])
-        for i, text in zip(where, out, strict=True):
-            redacted[i] = text
-        counts.update({entity: n * int(times) for entity, n in found.items()})
-    return pc.take(pa.array(redacted, pa.string()), encoded.indices), counts
-
-
 @functools.lru_cache(maxsize=1)
 def shared_scanner():
     """One TextScanner per process (importing presidio and loading jieba takes ~2.5 s). Forked
@@ -175,22 +130,11 @@ class _Applier:
         self.scanner = shared_scanner() if plan.has_free_text else None
 
     def column(self, array: pa.Array, action: ColumnAction, counts: Counter) -> pa.Array:
-        policy, plan = action.policy, self.plan
-        if policy == "keep":
-            return array
-        if policy == "mask":
-            return operators.mask(array)
-        if policy == "pseudonymize":
-            return pseudonymize(array, plan.secret)
-        if policy == "encrypt":
-            return operators.encrypt(array, plan.encryption_key)
-        if policy == "generalize":
-            return _generalize(array, action.to, self.on)
-        if policy == "redact":
-            out, found = _redact(array, self.scanner)
-            counts.update(found)
-            return out
-        raise ValueError(f"policy {policy!r} cannot produce a column")
+        out, found = operators.apply(array, action.policy, action.to, secret=self.plan.secret,
+                                     key=self.plan.encryption_key, on=self.on,
+                                     scanner=self.scanner)
+        counts.update(found)
+        return out
 
     def batch(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Counter]:
         counts: Counter = Counter()

@@ -47,44 +47,22 @@ def _keep(array: pa.Array, element: Element) -> pa.Array:
     return pc.cast(pc.cast(cleaned, pa.float64()), target, safe=False)
 
 
-def _generalize(array: pa.Array, to: str, partition: str) -> pa.Array:
-    if to == "month":
-        return operators.to_month(array)
-    if to == "quarter":
-        return operators.to_quarter(array)
-    if to == "year":
-        return operators.to_year(array)
-    if to == "age_band":
-        return operators.age_band(array, dt.date.fromisoformat(partition))
-    if to == "gender":
-        return operators.gender(array)
-    if to == "province":
-        return operators.province(array)
-    if to == "district":
-        return operators.to_district(array)
-    raise ValueError(f"unknown generalization '{to}'")
-
-
 def apply_column(array: pa.Array, element: Element, column: ProductColumn, zone: str,
                  partition: str, entity_counts: Counter) -> pa.Array:
-    policy = column.policy
-    if policy == "keep":
+    if column.policy == "keep":
         return _keep(array, element)
-    if policy == "mask":
-        return operators.mask(array)
-    if policy == "pseudonymize":
-        return operators.pseudonymize(array, keys.pseudonym_secret(zone))
-    if policy == "encrypt":
-        return operators.encrypt(array, keys.encryption_key())
-    if policy == "generalize":
-        return _generalize(array, column.to, partition)
-    if policy == "redact":
-        from yishu.deid.text_scanner import TextScanner
+    scanner = None
+    if column.policy == "redact":
+        from yishu.deid.engine import shared_scanner
 
-        redacted, counts = TextScanner().redact_many(array.to_pylist())
-        entity_counts.update(counts)
-        return pa.array(redacted, pa.string())
-    raise ValueError(f"policy '{policy}' cannot produce a column")
+        scanner = shared_scanner()
+    out, found = operators.apply(
+        array, column.policy, column.to,
+        secret=keys.pseudonym_secret(zone) if column.policy == "pseudonymize" else None,
+        key=keys.encryption_key() if column.policy == "encrypt" else None,
+        on=dt.date.fromisoformat(partition), scanner=scanner)
+    entity_counts.update(found)
+    return out
 
 
 def apply_policy(cat: Catalog, product: Product, table: pa.Table,
