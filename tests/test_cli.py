@@ -82,3 +82,51 @@ def test_reidentify_is_audited_and_refuses_foreign_values():
     assert "440305199001011234" not in str(last.detail)
     bad = runner.invoke(app, ["reidentify", "not-a-sealed-value", "--reason", "x"])
     assert bad.exit_code == 1 and "nothing revealed" in bad.output
+
+
+def test_scan_and_auto_deidentify_an_ad_hoc_file(tmp_path):
+    import pyarrow.parquet as pq
+
+    from yishu.sources.sample import generate
+
+    table = generate("health_visits", 300, seed=5, dirty=False)
+    source = tmp_path / "visits.parquet"
+    pq.write_table(table, source)
+    scanned = runner.invoke(app, ["scan", str(source), "--json"])
+    assert scanned.exit_code == 0
+    import json
+
+    findings = json.loads(scanned.output)
+    assert findings["patient_resident_id"]["entity"] == "CN_RESIDENT_ID"
+    assert findings["doctor_note"]["kind"] == "free_text"
+    assert not any(v in scanned.output for v in table.column("patient_resident_id").to_pylist())
+
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["deidentify", str(source), "-o", str(out), "--auto"])
+    assert result.exit_code == 0, result.output
+    assert "no strong identifier" in result.output
+    text = out.read_text(encoding="utf-8")
+    for column in ("patient_resident_id", "patient_phone"):
+        assert not any(v in text for v in table.column(column).to_pylist())
+
+
+def test_deidentify_with_a_product_policy_names_missing_columns(tmp_path):
+    source = tmp_path / "partial.csv"
+    source.write_text("visit_id,patient_resident_id\nV0000000001,440305199001011234\n",
+                      encoding="utf-8")
+    result = runner.invoke(app, ["deidentify", str(source), "-o", str(tmp_path / "o.parquet"),
+                                 "--product", "insurance_visits"])
+    assert result.exit_code == 1
+    assert "partial.csv" in result.output and "missing" in result.output
+    both = runner.invoke(app, ["deidentify", str(source), "-o", "x.csv"])
+    assert both.exit_code == 1 and "--product NAME" in both.output
+
+
+def test_malformed_and_wrongly_encoded_files_get_one_message(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("姓名,电话\n张三,13812345678\n".encode("gb18030"))
+    result = runner.invoke(app, ["scan", str(bad)])
+    assert result.exit_code == 1 and "bad.csv" in result.output
+    assert "Traceback" not in result.output
+    missing = runner.invoke(app, ["scan", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 1 and "no such file" in missing.output

@@ -254,6 +254,118 @@ def report(source: str = typer.Argument(..., help="a source name"),
     console.print(f"steward report: {html}\n            json: {data}")
 
 
+def _input_file(path: Path) -> Path:
+    if not path.is_file():
+        fail(f"{path}: no such file: pass a CSV, Parquet or Excel (.xlsx) file")
+    if path.suffix.lower() not in (".csv", ".txt", ".parquet", ".pq", ".xlsx", ".xlsm"):
+        fail(f"{path}: unsupported format '{path.suffix}': use CSV, Parquet or Excel (.xlsx)")
+    return path
+
+
+def _readable(action, path: Path):
+    """Run a file reader; a malformed file becomes one message naming it."""
+    import pyarrow as pa
+
+    from yishu.errors import UserInputError
+
+    try:
+        return action()
+    except UserInputError as exc:
+        fail(str(exc))
+    except (pa.ArrowInvalid, UnicodeDecodeError, ValueError, OSError, KeyError) as exc:
+        fail(f"{path}: cannot be read ({str(exc).splitlines()[0][:200]}): check the file is "
+             "UTF-8 CSV with a header row, Parquet or .xlsx")
+
+
+@app.command()
+def scan(file: Path = typer.Argument(..., help="CSV, Parquet or Excel file"),
+         sample_rows: int = typer.Option(10_000, help="rows scanned from the start"),
+         as_json: bool = typer.Option(False, "--json", help="machine-readable output")):
+    """Find personal data per column: entity counts, masked samples, column class."""
+    from yishu.deid.auto import scan_file
+
+    findings = _readable(lambda: scan_file(_input_file(file), sample_rows), file)
+    if as_json:
+        print(json.dumps(findings, ensure_ascii=False, indent=1))
+        return
+    table = Table(title=f"PII scan of {file} (first {sample_rows} rows)")
+    for col in ("column", "class", "entity", "share", "entities found", "masked samples"):
+        table.add_column(col, overflow="fold")
+    for name, f in findings.items():
+        table.add_row(name, f["kind"], f["entity"] or "", f"{f['share']:.0%}",
+                      ", ".join(f"{e}×{n}" for e, n in f["entities"].items()),
+                      "; ".join(f["samples"][:2]))
+    console.print(table)
+
+
+@app.command()
+def deidentify(file: Path = typer.Argument(..., help="CSV, Parquet or Excel file"),
+               out: Path = typer.Option(..., "-o", "--out", help="output .parquet or .csv"),
+               product: str | None = typer.Option(None, help="apply this product's policy"),
+               auto: bool = typer.Option(False, "--auto", help="classify columns and apply "
+                                         "each entity's default operator"),
+               zone: str = typer.Option("open", help="--auto: zone whose pseudonym key is used"),
+               workers: int = typer.Option(2, help="--auto: processes for free text")):
+    """De-identify an ad hoc file with a product's policy or automatically (--auto)."""
+    import datetime as dt
+
+    _input_file(file)
+    if bool(product) == auto:
+        fail("choose one: --product NAME (that product's policy) or --auto")
+    cat = _catalog()
+    if product:
+        from yishu.deid.policy import deidentify_file
+
+        if product not in cat.products:
+            fail(f"unknown product '{product}': known are {', '.join(sorted(cat.products))}")
+        rows, report = _readable(lambda: deidentify_file(
+            cat, cat.products[product], file, out, dt.date.today().isoformat()), file)
+        redacted = {}
+        for col in report.values():
+            for entity, n in col["entities_redacted"].items():
+                redacted[entity] = redacted.get(entity, 0) + n
+        operators = ", ".join(f"{c}: {r['operator']}" for c, r in report.items())
+        console.print(f"{rows} rows → {out} with the policy of {product} ({operators})",
+                      highlight=False, soft_wrap=True)
+    else:
+        from yishu import keys
+        from yishu.deid.auto import auto_plan, classify, read_sample
+        from yishu.deid.engine import deidentify_stream
+
+        if zone not in cat.zones:
+            fail(f"unknown zone '{zone}': known are {', '.join(sorted(cat.zones))}")
+        classes = _readable(lambda: classify(read_sample(file)), file)
+        plan = auto_plan(classes, keys.pseudonym_secret(zone),
+                         encryption_key=keys.encryption_key())
+        for name, action in plan.columns.items():
+            console.print(f"  {name:<24} {classes[name].kind:<11} "
+                          f"{classes[name].entity or '':<16} → {action}", highlight=False)
+        stats = _readable(lambda: deidentify_stream(file, out, plan, workers=workers), file)
+        redacted = dict(stats.entities)
+        console.print(f"{stats.rows} rows → {out} in {stats.seconds:.1f}s "
+                      f"({stats.rows_per_s:,.0f} rows/s)", highlight=False)
+    if redacted:
+        console.print("redacted in free text: " + ", ".join(
+            f"{e}×{n}" for e, n in sorted(redacted.items())), highlight=False)
+    _residual_warning(out)
+
+
+def _residual_warning(out: Path) -> None:
+    """Scan the result for strong identifiers left behind: say so rather than trust it."""
+    from yishu.deid.auto import read_sample
+    from yishu.deid.recognizers import STRONG_IDENTIFIERS
+    from yishu.deid.scan import identifies_a_person, scan_table
+
+    residual = scan_table(read_sample(out), entities=set(STRONG_IDENTIFIERS),
+                          keep=identifies_a_person)
+    if residual:
+        for col, f in residual.items():
+            console.print(f"[yellow]![/] residual identifiers in '{col}': {f['entities']} — "
+                          "choose a stronger policy for this column", highlight=False)
+    else:
+        console.print("[green]✓[/] residual scan of the result: no strong identifier")
+
+
 @app.command()
 def reidentify(values: list[str] = typer.Argument(..., help="values sealed by `encrypt`"),
                reason: str = typer.Option(..., "--reason", help="legal basis, recorded"),

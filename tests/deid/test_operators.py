@@ -71,3 +71,12 @@ def test_encrypt_is_deterministic_and_reversible_only_with_the_key():
 
     with pytest.raises(InvalidTag):
         operators.decrypt(sealed, bytes(64))
+
+
+@pytest.mark.parametrize("found,shown", [
+    ("易彬", "PERSON: 易*"), ("王秀英", "PERSON: 王**"), ("13812345678", "PERSON: 13*******78"),
+])
+def test_masked_samples_never_show_a_whole_value(found, shown):
+    from yishu.deid.scan import masked_sample
+
+    assert masked_sample("PERSON", found) == shown

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yishu.deid.engine import ColumnAction, Plan, iter_batches, shared_scanner, source_schema_of
+from yishu.deid.scan import masked_sample
 
 STRUCTURED_SHARE = 0.6
 FREE_TEXT_MEDIAN_CHARS = 15
@@ -65,12 +66,6 @@ class _Profile:
     median_chars: float = 0.0
 
 
-def _masked(entity: str, found: str) -> str:
-    """Same shape as scan.scan_column's samples: 13**********78."""
-    return (f"{entity}: {found[:2]}{'*' * max(len(found) - 4, 1)}"
-            f"{found[-2:] if len(found) > 4 else ''}")
-
-
 def _whole_entity(text: str, spans, scanner) -> str | None:
     if len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(text):
         return spans[0].entity
@@ -103,7 +98,7 @@ def _profile(values: list[str], scanner) -> _Profile:
             found = [(s.entity, text[s.start:s.end]) for s in spans]
         for entity, value in found:
             if len(profile.samples) < 3:
-                profile.samples.append(_masked(entity, value))
+                profile.samples.append(masked_sample(entity, value))
     return profile
 
 

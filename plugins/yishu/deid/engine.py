@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 
 from yishu.catalog import spec
 from yishu.deid import operators
+from yishu.errors import UserInputError
 
 POLICIES = spec.POLICIES
 GENERALIZATIONS = spec.GENERALIZE_TO
@@ -290,7 +291,7 @@ def iter_batches(path: str | Path, batch_rows: int = 65_536,
     elif suffix in (".csv", ".txt"):
         yield from _csv_batches(path, batch_rows, columns)
     else:
-        raise ValueError(f"{path}: unsupported input (csv, parquet or xlsx)")
+        raise UserInputError(f"{path}: unsupported input: use CSV, Parquet or .xlsx")
 
 
 def _tasks(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
@@ -302,7 +303,7 @@ def _tasks(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBa
 # ----------------------------------------------------------------------------- writing
 
 
-class _Writer:
+class FileWriter:
     """Parquet (row groups of ~batch_rows) or CSV, into a temporary name renamed at the end:
     nobody reads half a file."""
 
@@ -369,7 +370,7 @@ def deidentify_stream(source_path: str | Path, out_path: str | Path, plan: Plan,
     source_schema = source_schema_of(source_path)
     missing = sorted(set(plan.columns) - set(source_schema.names))
     if missing:
-        raise ValueError(f"{source_path}: the plan names columns the source lacks: {missing}")
+        raise UserInputError(f"{source_path}: the plan names columns the file lacks: {missing}")
     # dropped columns are not even read (a free-text column is most of the bytes)
     wanted = [n for n in source_schema.names if plan.action(n).policy != "drop"]
     batches = iter_batches(source_path, batch_rows, wanted)
@@ -383,7 +384,7 @@ def deidentify_stream(source_path: str | Path, out_path: str | Path, plan: Plan,
 
     task_rows = min(batch_rows, TEXT_TASK_ROWS) if plan.has_free_text else batch_rows
     tasks = _tasks(all_batches(), task_rows)
-    writer = _Writer(out_path, batch_rows)
+    writer = FileWriter(out_path, batch_rows)
     with _PeakRss() as rss:
         try:
             # Without free text the vectorized operators outrun the pickling of batches to
@@ -406,7 +407,7 @@ def deidentify_stream(source_path: str | Path, out_path: str | Path, plan: Plan,
     return stats
 
 
-def _collect(stats: EngineStats, writer: _Writer, batch: pa.RecordBatch, counts: Counter):
+def _collect(stats: EngineStats, writer: FileWriter, batch: pa.RecordBatch, counts: Counter):
     stats.rows += batch.num_rows
     stats.entities.update(counts)
     writer.write(batch)

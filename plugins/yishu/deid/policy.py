@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -18,6 +19,7 @@ import pyarrow.compute as pc
 from yishu import keys
 from yishu.catalog.spec import LEVELS, Catalog, Element, Product, ProductColumn
 from yishu.deid import operators
+from yishu.errors import UserInputError
 
 # The level an operator leaves, capped by the element's own level.
 _LEVEL_AFTER = {"mask": "L2", "generalize": "L2", "redact": "L2", "pseudonymize": "L3",
@@ -87,3 +89,29 @@ def apply_policy(cat: Catalog, product: Product, table: pa.Table,
 def product_level(report: dict) -> str:
     """就高从严: the product's level is the highest level among its published columns."""
     return max((c["level_after"] for c in report.values()), key=LEVELS.index, default="L1")
+
+
+def deidentify_file(cat: Catalog, product: Product, path, out, partition: str,
+                    batch_rows: int = 65_536) -> tuple[int, dict]:
+    """Apply a product's policy to an ad hoc file (`yishu deidentify FILE --product P`),
+    streamed batch by batch; returns the rows written and the per-column report."""
+    from yishu.deid.engine import FileWriter, iter_batches, source_schema_of
+
+    needed = {c.source_column for c in product.columns.values() if c.policy != "drop"}
+    missing = sorted(needed - set(source_schema_of(path).names))
+    if missing:
+        raise UserInputError(f"{path}: columns {missing} of source '{product.source}' are missing: "
+                         f"product '{product.name}' needs them")
+    writer, rows, report, schema = FileWriter(Path(out), batch_rows), 0, {}, None
+    for batch in iter_batches(path, batch_rows, sorted(needed)):
+        table, columns = apply_policy(cat, product, pa.Table.from_batches([batch]), partition)
+        for name, col in columns.items():  # entity counts add up over batches
+            known = report.setdefault(name, {**col, "entities_redacted": {}})
+            for entity, n in col["entities_redacted"].items():
+                known["entities_redacted"][entity] = known["entities_redacted"].get(entity, 0) + n
+        for b in table.to_batches():
+            writer.write(b)
+        rows += table.num_rows
+        schema = table.schema
+    writer.close(schema or pa.schema([]))
+    return rows, report

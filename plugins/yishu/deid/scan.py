@@ -18,6 +18,13 @@ def identifies_a_person(entity: str, found: str) -> bool:
     return entity != "CN_USCC" or found.upper().startswith("92")
 
 
+def masked_sample(entity: str, found: str) -> str:
+    """A finding shown to a steward without revealing it: 13*******78, 张**."""
+    if len(found) <= 4:
+        return f"{entity}: {found[:1]}{'*' * (len(found) - 1)}"
+    return f"{entity}: {found[:2]}{'*' * (len(found) - 4)}{found[-2:]}"
+
+
 def scan_column(values: list, scanner, keep=None) -> tuple[Counter, list[str]]:
     """Entities found in a list of values, and a few masked samples of what was found.
     `keep(entity, found_text)` can discard findings that are not a concern here."""
@@ -32,9 +39,7 @@ def scan_column(values: list, scanner, keep=None) -> tuple[Counter, list[str]]:
                 continue
             counts[span.entity] += 1
             if len(samples) < 3:
-                found = text[span.start:span.end]
-                samples.append(f"{span.entity}: {found[:2]}{'*' * max(len(found) - 4, 1)}"
-                               f"{found[-2:] if len(found) > 4 else ''}")
+                samples.append(masked_sample(span.entity, text[span.start:span.end]))
     return counts, samples
 
 
