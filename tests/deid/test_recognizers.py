@@ -14,7 +14,6 @@ from yishu.deid.recognizers import (
     all_recognizers,
     build_analyzer,
 )
-from yishu.deid.recognizers.cn_resident_id_recognizer import is_resident_id
 from yishu.deid.text_scanner import TextScanner
 from yishu.standard import identifiers
 
@@ -180,15 +179,61 @@ def test_registry():
     assert all(type(r).__name__.startswith("Cn") for r in recognizers)
 
 
-def test_fast_resident_id_check_agrees_with_identifiers():
-    rnd = random.Random(1)
-    counties = ["440305", "110101", "310115", "110103", "999999", "620102"]
-    for _ in range(2000):
-        number = resident_id(rnd.choice(counties),
-                             f"{rnd.randint(1900, 2024)}{rnd.randint(1, 12):02d}"
-                             f"{rnd.randint(1, 31):02d}", f"{rnd.randint(0, 999):03d}")
-        if rnd.random() < 0.3:
-            number = wrong_check(number)
-        assert is_resident_id(number) == identifiers.is_resident_id(number), number
-        legacy = number[:6] + number[8:17]
-        assert is_resident_id(legacy) == identifiers.is_resident_id(legacy), legacy
+def _jieba_names_whole_text(text: str) -> list[tuple[int, int]]:
+    """The fallback as it was: jieba over the whole text (the reference for the block cache)."""
+    import jieba.posseg
+
+    from yishu.deid.recognizers import cn_person_recognizer as p
+
+    p._dictionary()
+    near = [m.span() for m in p._CONTEXT_RE.finditer(text)]
+    names, pos = [], 0
+    for word, flag in jieba.posseg.lcut(text):
+        start, pos = pos, pos + len(word)
+        if flag != "nr" or not 2 <= len(word) <= 4:
+            continue
+        ls = p._surname_len(word, 0)
+        if not ls or not p._given_ok(word[ls:]) or word.endswith(p._SUFFIXES):
+            continue
+        if not p._is_word(word) and any(cs - 6 <= pos and start <= ce + 6 for cs, ce in near):
+            names.append((start, pos))
+    return names
+
+
+def test_jieba_fallback_by_block_agrees_with_whole_text():
+    from yishu.deid.recognizers.cn_person_recognizer import CnPersonRecognizer
+    from yishu.sources import sample
+
+    recognizer = CnPersonRecognizer()
+    texts = [
+        "投保人信息：张三丰，电话13812345678",
+        "联系人：王先生，手机13912345678。建议低盐饮食。",
+        "紧急联系人信息见附页，李建国、王秀英均已告知，签字确认",
+        "经办人(签字)：欧阳娜娜 2023-03-07",
+        "法定代表人情况：刘德华同志负责,联系人赵敏",
+        "户主信息 郭靖 黄蓉 姓名栏空白",
+    ]
+    notes = sample.generate("health_visits", 3000, seed=5).column("doctor_note").to_pylist()
+    texts += [n for n in notes if n][:1500]
+    rnd = random.Random(4)
+    pieces = ["联系人", "姓名", "先生", "：", "，", "王", "李", "张三", "欧阳", "信息", "高峰",
+              "明天", "13812345678", " ", "患者", "签字", "刘洋", "于", "和"]
+    texts += ["".join(rnd.choice(pieces) for _ in range(rnd.randint(2, 12))) for _ in range(500)]
+    for text in texts:
+        assert recognizer._jieba_names(text) == _jieba_names_whole_text(text), text
+
+
+def test_suffix_regex_spelt_out_matches_the_original():
+    import re
+
+    from yishu.deid.recognizers import cn_person_recognizer as p
+
+    original = re.compile("(" + "|".join(p.SUFFIX_WORDS) + "|[，,、 （(]?[男女](?=[，,、 性0-9]|$)"
+                          "|[，,、 （(]?(?:[0-9]{1,3}岁|身份证))")
+    rnd = random.Random(6)
+    pieces = ["男", "女", "，", ",", "、", " ", "（", "(", "性", "1", "45", "123", "4567", "岁",
+              "身份证", "先生", "女士", "王", "医生", "患者", "之女"]
+    for _ in range(5000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 10)))
+        assert ([m.span(1) for m in p._SUFFIX_RE.finditer(text)]
+                == [m.span(1) for m in original.finditer(text)]), text

@@ -123,3 +123,33 @@ def test_jieba_fallback_after_strong_context(scanner):
     text = "投保人信息：张三丰，电话13812345678"
     names = [text[s.start : s.end] for s in scanner.find(text) if s.entity == "PERSON"]
     assert names == ["张三丰"]
+
+
+def test_context_regex_agrees_with_has_context():
+    import random
+
+    from yishu.deid.recognizers import all_recognizers, has_context
+    from yishu.deid.text_scanner import _context_re, _has_context
+
+    rnd = random.Random(3)
+    for recognizer in all_recognizers():
+        words = [w.lower() for w in recognizer.context or ()]
+        if not words:
+            continue
+        regex = _context_re(recognizer.context)
+        pieces = [*recognizer.context, "ID", "Mail", "IP地址", "x", "，", "号", "1234", "患者"]
+        for _ in range(500):
+            text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 12)))
+            start = rnd.randint(0, len(text))
+            end = rnd.randint(start, len(text))
+            assert (_has_context(text, start, end, regex)
+                    == has_context(text, start, end, words)), (text, start, end)
+
+
+def test_notes_without_context_or_digits(scanner):
+    # the cheap exits: nothing to look for, one candidate, several candidates
+    assert scanner.find("建议低盐饮食，如有不适随时就诊。") == []
+    assert [s.entity for s in scanner.find("电话13812345678")] == ["CN_PHONE"]
+    text = f"患者王秀英，女，45岁，身份证{RID}，电话13812345678，家住深圳市南山区科技园路18号"
+    assert [s.entity for s in scanner.find(text)] == [
+        "PERSON", "CN_RESIDENT_ID", "CN_PHONE", "CN_ADDRESS"]

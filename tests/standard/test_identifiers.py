@@ -37,3 +37,21 @@ def test_fast_resident_id_check_agrees_with_stdnum():
 ])
 def test_resident_id_edges(number, valid):
     assert identifiers.is_resident_id(number) is valid
+
+
+def test_county_table_agrees_with_stdnum_around_every_boundary_year():
+    # every county code stdnum knows (and some it does not), around every year a code was
+    # created or retired: the precomputed table answers like stdnum's own lookup
+    table = identifiers.county_years()
+    assert len(table) > 3000
+    assert table["440305"] == ((1983, 1989), (1990, 9999))  # 南头区办事处, then 南山区
+    bounds = sorted({y for ranges in table.values() for r in ranges for y in r
+                     if 1800 < y < 2100})
+    years = sorted({y + d for y in bounds for d in (-1, 0, 1)} | {1900, 1950, 2000, 2024})
+    rng = random.Random(2)
+    codes = list(table) + [f"{rng.randint(100000, 899999)}" for _ in range(500)]
+    for code in codes:
+        for year in rng.sample(years, 3) + [1984, 2011]:
+            body = f"{code}{year}0101001"
+            number = body + ric.calc_check_digit(body + "0")
+            assert identifiers.is_resident_id(number) == _stdnum(number), number

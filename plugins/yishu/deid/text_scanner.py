@@ -15,12 +15,19 @@ from typing import NamedTuple
 from presidio_analyzer import PatternRecognizer
 
 from yishu.deid.recognizers import (
+    CONTEXT_WINDOW_AFTER,
+    CONTEXT_WINDOW_BEFORE,
     ENTITY_LABELS,
     SCORE_THRESHOLD,
     all_recognizers,
     boosted,
-    has_context,
 )
+
+
+def _has_context(text: str, start: int, end: int, context: re.Pattern) -> bool:
+    """has_context(text, start, end, words), with the words as one regex (_context_re)."""
+    return bool(context.search(text[max(0, start - CONTEXT_WINDOW_BEFORE) : start].lower())
+                or context.search(text[end : end + CONTEXT_WINDOW_AFTER].lower()))
 
 
 class Span(NamedTuple):
@@ -30,70 +37,108 @@ class Span(NamedTuple):
     score: float
 
 
+def _context_re(words) -> re.Pattern | None:
+    """One regex for a recognizer's context words: a search of it in a lower-cased window is
+    has_context's `any(w in window for w in words)`."""
+    words = sorted({w.lower() for w in words or ()}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words))) if words else None
+
+
+def _overridden(recognizer, method: str) -> bool:
+    return getattr(type(recognizer), method) is not getattr(PatternRecognizer, method)
+
+
 class TextScanner:
     def __init__(self, entities: set[str] | None = None, score_threshold: float = SCORE_THRESHOLD):
         """entities: the entity names to look for (default: all of ENTITY_LABELS)."""
         self.score_threshold = score_threshold
-        # pattern recognizers grouped by prefilter: {prefilter: [(compiled, base score,
-        # recognizer, entity, context words, priority)]}
-        self._groups: dict[re.Pattern, list] = {}
-        # recognizers with their own find() (names, addresses): (recognizer, entity, context,
+        # pattern recognizers grouped by prefilter: [(prefilter.search, [(finditer, base score,
+        # validate or None, invalidate or None, entity, context regex, priority)])]
+        groups: dict[str, list] = {}
+        # recognizers with their own find() (names, addresses): (find, entity, context regex,
         # priority)
         self._finders = []
         for priority, recognizer in enumerate(all_recognizers()):
             entity = recognizer.supported_entities[0]
             if entities is not None and entity not in entities:
                 continue
-            context = tuple(w.lower() for w in recognizer.context or ())
+            context = _context_re(recognizer.context)
             if isinstance(recognizer, PatternRecognizer):
                 # a cheap regex per recognizer (PREFILTER): its patterns run only where it matches
-                prefilter = re.compile(getattr(recognizer, "PREFILTER", ""))
-                group = self._groups.setdefault(prefilter, [])
+                group = groups.setdefault(getattr(recognizer, "PREFILTER", ""), [])
+                # PatternRecognizer's defaults (None, False) change nothing: not called
+                validate = (recognizer.validate_result
+                            if _overridden(recognizer, "validate_result") else None)
+                invalidate = (recognizer.invalidate_result
+                              if _overridden(recognizer, "invalidate_result") else None)
                 for pattern in recognizer.patterns:
                     # stdlib re is ~3x faster than the `regex` module Presidio compiles with
                     compiled = re.compile(pattern.regex, recognizer.global_regex_flags)
-                    group.append((compiled, pattern.score, recognizer, entity, context, priority))
+                    group.append((compiled.finditer, pattern.score, validate, invalidate, entity,
+                                  context, priority))
             else:
                 recognizer.load()
-                self._finders.append((recognizer, entity, context, priority))
+                self._finders.append((recognizer.find, entity, context, priority))
+        self._groups = [(re.compile(prefilter).search, group)
+                        for prefilter, group in groups.items()]
 
-    def _candidates(self, text: str) -> list[tuple[float, int, int, int, str]]:
-        """(score, start, end, priority, entity) above the threshold, overlaps included."""
+    def _candidates(self, text: str) -> list[tuple[float, int, int, int, int, str]]:
+        """(-score, start - end, priority, start, end, entity) above the threshold, overlaps
+        included: in sorted order, the winners of overlaps come first."""
         found = []
-        for prefilter, group in self._groups.items():
-            if not prefilter.search(text):
+        threshold = self.score_threshold
+        # (one combined prefilter regex was tried: an alternation is slower than these
+        # separate searches, and most texts pass it anyway)
+        for prefilter, group in self._groups:
+            if not prefilter(text):
                 continue
-            for compiled, base, recognizer, entity, context, priority in group:
-                for m in compiled.finditer(text):
-                    value = m.group()
+            for finditer, base, validate, invalidate, entity, context, priority in group:
+                for m in finditer(text):
                     # same rules as PatternRecognizer: True -> 1.0, False -> dropped
-                    valid = recognizer.validate_result(value)
-                    if valid is False or recognizer.invalidate_result(value):
+                    if validate is None:
+                        score = base
+                    else:
+                        valid = validate(m.group())
+                        if valid is False:
+                            continue
+                        score = 1.0 if valid else base
+                    if invalidate is not None and invalidate(m.group()):
                         continue
-                    found.append((1.0 if valid else base, m.start(), m.end(), priority, entity,
-                                  context))
-        for recognizer, entity, context, priority in self._finders:
-            for start, end, score in recognizer.find(text):
-                found.append((score, start, end, priority, entity, context))
-        result = []
-        for score, start, end, priority, entity, context in found:
-            if context and has_context(text, start, end, context):
-                score = boosted(score)
-            if score >= self.score_threshold:
-                result.append((score, start, end, priority, entity))
-        return result
+                    start, end = m.span()
+                    # boosted(1.0) is 1.0: no need to look for context words
+                    if context is not None and score < 1.0 and _has_context(
+                            text, start, end, context):
+                        score = boosted(score)
+                    if score >= threshold:
+                        found.append((-score, start - end, priority, start, end, entity))
+        for find, entity, context, priority in self._finders:
+            for start, end, score in find(text):
+                if context is not None and score < 1.0 and _has_context(
+                        text, start, end, context):
+                    score = boosted(score)
+                if score >= threshold:
+                    found.append((-score, start - end, priority, start, end, entity))
+        return found
 
     def find(self, text: str) -> list[Span]:
         """Non-overlapping spans in text order: the higher score, then the longer span, then the
         more specific recognizer wins an overlap."""
         if not text:
             return []
-        candidates = sorted(self._candidates(text), key=lambda c: (-c[0], c[1] - c[2], c[3], c[1]))
+        candidates = self._candidates(text)
+        if len(candidates) < 2:
+            return [Span(start, end, entity, -score)
+                    for score, _, _, start, end, entity in candidates]
+        candidates.sort()
         chosen: list[Span] = []
-        for score, start, end, _priority, entity in candidates:
-            if all(end <= s.start or start >= s.end for s in chosen):
-                chosen.append(Span(start, end, entity, score))
-        return sorted(chosen)
+        for score, _, _, start, end, entity in candidates:
+            for s in chosen:
+                if end > s.start and start < s.end:
+                    break
+            else:
+                chosen.append(Span(start, end, entity, -score))
+        chosen.sort()
+        return chosen
 
     def redact(self, text: str) -> str:
         return self._redact(text, self.find(text))

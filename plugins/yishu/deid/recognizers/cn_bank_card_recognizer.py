@@ -6,8 +6,8 @@ import re
 
 from presidio_analyzer import Pattern, PatternRecognizer
 
-from yishu.deid.recognizers.cn_resident_id_recognizer import is_resident_id
 from yishu.standard import identifiers
+from yishu.standard.identifiers import is_resident_id
 
 _LEFT = r"(?<![0-9A-Za-z])(?<![0-9][.,])"
 _RIGHT = r"(?![0-9A-Za-z])(?![.,][0-9])"
