@@ -115,8 +115,10 @@ def run_demo(console: Console, *, rows: int, partition: str) -> None:
     console.print("  verify a voucher:       .venv/bin/yishu voucher verify "
                   f"{storage.home()}/products/insurance/insurance_visits/v1")
     console.print("  run one DAG:            .venv/bin/yishu run health_visits")
-    console.print("  Airflow UI:             AIRFLOW_HOME=.yishu/airflow .venv/bin/airflow "
-                  "standalone  (dags folder: dags/)")
+    cfg = settings.load()
+    console.print(f"  Airflow UI:             AIRFLOW_HOME={cfg.airflow_home} "
+                  f"AIRFLOW__CORE__DAGS_FOLDER={cfg.dags_dir} .venv/bin/airflow standalone",
+                  soft_wrap=True, highlight=False)
 
 
 def _print_deid_summary(console: Console, report_path: str) -> None:
