@@ -73,15 +73,19 @@ def test_reidentify_is_audited_and_refuses_foreign_values():
     from yishu.access import audit
     from yishu.deid.operators import encrypt
 
-    sealed = encrypt(pa.array(["440305199001011234"]), keys.encryption_key())[0].as_py()
-    result = runner.invoke(app, ["reidentify", sealed, "--reason", "court order 42",
-                                 "--actor", "bureau-admin"])
+    sealed = encrypt(pa.array(["440305199001011234"]), keys.encryption_key(),
+                     "finance")[0].as_py()
+    result = runner.invoke(app, ["reidentify", sealed, "--zone", "finance", "--reason",
+                                 "court order 42", "--actor", "bureau-admin"])
     assert result.exit_code == 0 and "440305199001011234" in result.output
     last = audit.entries()[-1]
     assert last.action == "reidentify" and last.actor == "bureau-admin"
     assert "440305199001011234" not in str(last.detail)
-    bad = runner.invoke(app, ["reidentify", "not-a-sealed-value", "--reason", "x"])
+    bad = runner.invoke(app, ["reidentify", "not-a-sealed-value", "--zone", "finance",
+                              "--reason", "x"])
     assert bad.exit_code == 1 and "nothing revealed" in bad.output
+    other_zone = runner.invoke(app, ["reidentify", sealed, "--zone", "insurance", "--reason", "x"])
+    assert other_zone.exit_code == 1 and "nothing revealed" in other_zone.output
 
 
 def test_scan_and_auto_deidentify_an_ad_hoc_file(tmp_path):
@@ -130,3 +134,40 @@ def test_malformed_and_wrongly_encoded_files_get_one_message(tmp_path):
     assert "Traceback" not in result.output
     missing = runner.invoke(app, ["scan", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 1 and "no such file" in missing.output
+
+
+def test_deidentify_fails_when_identifiers_remain_beyond_the_sample(tmp_path):
+    # phone numbers only after the rows used to classify: the column is kept, and the full
+    # residual scan must catch what the sample could not
+    from yishu.cli import SAMPLE_ROWS
+
+    source = tmp_path / "late.csv"
+    rows = ["id,remark"] + [f"{i},正常" for i in range(SAMPLE_ROWS)]
+    rows += [f"{SAMPLE_ROWS + i},联系电话1381234{i:04d}" for i in range(20)]
+    source.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["deidentify", str(source), "-o", str(tmp_path / "o.parquet"),
+                                 "--auto"])
+    assert result.exit_code == 1
+    assert "residual identifiers in 'remark'" in result.output and "CN_PHONE" in result.output
+
+
+def test_deidentify_output_checks(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("a\n1\n", encoding="utf-8")
+    for out, message in ((tmp_path / "x.txt", "must end with .parquet or .csv"),
+                         (source, "would overwrite the input"),
+                         (tmp_path / "nodir" / "o.csv", "no such folder")):
+        result = runner.invoke(app, ["deidentify", str(source), "-o", str(out), "--auto"])
+        assert result.exit_code == 1 and message in result.output
+
+
+def test_bad_partition_and_bad_voucher_get_one_message(tmp_path):
+    result = runner.invoke(app, ["run", "health_visits", "--partition", "../../x"])
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+    (tmp_path / "voucher.json").write_text("{not json", encoding="utf-8")
+    bad = runner.invoke(app, ["voucher", "verify", str(tmp_path)])
+    assert bad.exit_code == 1 and "not a voucher" in bad.output
+    key = runner.invoke(app, ["voucher", "verify", str(tmp_path), "--trusted-key", "/nope.pem"])
+    assert key.exit_code == 1 and "no such file" in key.output
+    pem = runner.invoke(app, ["voucher", "public-key"])
+    assert pem.exit_code == 0 and "BEGIN PUBLIC KEY" in pem.output

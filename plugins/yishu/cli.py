@@ -11,6 +11,7 @@ from rich.table import Table
 
 from yishu.catalog.spec import CatalogError, load_catalog
 
+SAMPLE_ROWS = 10_000  # rows read to classify columns (scan, deidentify --auto)
 app = typer.Typer(help="Yishu (一数): public-data authorized operation pipelines.",
                   no_args_is_help=True, add_completion=False)
 catalog_app = typer.Typer(help="The published catalog.", no_args_is_help=True)
@@ -25,6 +26,16 @@ app.add_typer(voucher_app, name="voucher")
 
 console = Console(width=max(Console().width, 120))
 DEMO_PARTITION = "2026-11-01"
+
+
+def _partition(value: str) -> str:
+    from yishu.errors import UserInputError
+    from yishu.storage import check_partition
+
+    try:
+        return check_partition(value)
+    except UserInputError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def fail(message: str, code: int = 1):
@@ -68,9 +79,10 @@ def expectations_build():
 
 
 @app.command()
-def sample(rows: int = typer.Option(2000, help="rows per source"),
+def sample(rows: int = typer.Option(2000, min=1, help="rows of health_visits (others fewer)"),
            seed: int = typer.Option(7, help="seed: the same seed gives the same files"),
-           partition: str = typer.Option(DEMO_PARTITION, help="partition date YYYY-MM-DD"),
+           partition: str = typer.Option(DEMO_PARTITION, help="partition date YYYY-MM-DD",
+                                        callback=_partition),
            clean: bool = typer.Option(False, help="no planted dirty rows")):
     """Generate the sample government sources into YISHU_HOME/inbox/."""
     from yishu.sources.sample import SOURCES as SAMPLE_SOURCES
@@ -92,7 +104,8 @@ def _dag_id(cat, name: str) -> str:
 
 @app.command()
 def run(name: str = typer.Argument(..., help="a source or product name"),
-        partition: str = typer.Option(DEMO_PARTITION, help="partition date YYYY-MM-DD")):
+        partition: str = typer.Option(DEMO_PARTITION, help="partition date YYYY-MM-DD",
+                                        callback=_partition)):
     """Run the DAG of a source (collect) or product (publish) in-process with dag.test()."""
     from yishu.airflow.runner import run_dag
 
@@ -119,7 +132,7 @@ def _print_run(cat, name: str, partition: str, result) -> None:
             b = get_batch(name, partition)
         except BatchNotFound:
             return
-        colour = "green" if b.status in ("landed", "released") else "yellow"
+        colour = "green" if b.usable else "yellow"
         console.print(f"  [{colour}]{b.status}[/] {b.rows} rows, quality {b.quality_score} "
                       f"(grade {b.quality_grade})" + (f"\n  reason: {b.reason}" if b.reason
                                                       else ""), soft_wrap=True, highlight=False)
@@ -174,7 +187,8 @@ def quarantine_ls(all_: bool = typer.Option(False, "--all", help="every batch, n
 
 
 @quarantine_app.command("show")
-def quarantine_show(source: str, partition: str = typer.Argument(DEMO_PARTITION)):
+def quarantine_show(source: str,
+                    partition: str = typer.Argument(DEMO_PARTITION, callback=_partition)):
     """Why a batch was quarantined: failed expectations, counts, example rows."""
     from yishu.sources.batches import BatchNotFound, get_batch
 
@@ -217,7 +231,8 @@ def _review(source: str, partition: str, decision: str, reason: str) -> None:
 
 
 @quarantine_app.command("release")
-def quarantine_release(source: str, partition: str = typer.Argument(DEMO_PARTITION),
+def quarantine_release(source: str,
+                       partition: str = typer.Argument(DEMO_PARTITION, callback=_partition),
                        reason: str = typer.Option(..., "--reason", help="recorded with the "
                                                   "decision")):
     """Release a quarantined batch so products may use it (reason recorded)."""
@@ -225,7 +240,8 @@ def quarantine_release(source: str, partition: str = typer.Argument(DEMO_PARTITI
 
 
 @quarantine_app.command("reject")
-def quarantine_reject(source: str, partition: str = typer.Argument(DEMO_PARTITION),
+def quarantine_reject(source: str,
+                      partition: str = typer.Argument(DEMO_PARTITION, callback=_partition),
                       reason: str = typer.Option(..., "--reason")):
     """Reject a quarantined batch for good (it stays in the raw zone for the record)."""
     _review(source, partition, "rejected", reason)
@@ -233,7 +249,8 @@ def quarantine_reject(source: str, partition: str = typer.Argument(DEMO_PARTITIO
 
 @app.command()
 def report(source: str = typer.Argument(..., help="a source name"),
-           partition: str = typer.Option(DEMO_PARTITION, help="partition date YYYY-MM-DD"),
+           partition: str = typer.Option(DEMO_PARTITION, help="partition date YYYY-MM-DD",
+                                        callback=_partition),
            out: Path | None = typer.Option(None, "-o", "--out", help="output folder"),
            as_json: bool = typer.Option(False, "--json", help="print the report as JSON")):
     """Write the steward report of a source batch (HTML + JSON)."""
@@ -279,7 +296,7 @@ def _readable(action, path: Path):
 
 @app.command()
 def scan(file: Path = typer.Argument(..., help="CSV, Parquet or Excel file"),
-         sample_rows: int = typer.Option(10_000, help="rows scanned from the start"),
+         sample_rows: int = typer.Option(SAMPLE_ROWS, min=1, help="rows scanned from the start"),
          as_json: bool = typer.Option(False, "--json", help="machine-readable output")):
     """Find personal data per column: entity counts, masked samples, column class."""
     from yishu.deid.auto import scan_file
@@ -312,18 +329,21 @@ def deidentify(file: Path = typer.Argument(..., help="CSV, Parquet or Excel file
     _input_file(file)
     if bool(product) == auto:
         fail("choose one: --product NAME (that product's policy) or --auto")
+    if out.suffix.lower() not in (".parquet", ".csv"):
+        fail(f"{out}: the output must end with .parquet or .csv")
+    if out.resolve() == file.resolve():
+        fail(f"{out}: the output would overwrite the input: choose another name")
+    if not out.parent.is_dir():
+        fail(f"{out.parent}: no such folder for the output: create it first")
     cat = _catalog()
     if product:
-        from yishu.deid.policy import deidentify_file
+        from yishu.deid.policy import deidentify_file, entity_totals
 
         if product not in cat.products:
             fail(f"unknown product '{product}': known are {', '.join(sorted(cat.products))}")
         rows, report = _readable(lambda: deidentify_file(
             cat, cat.products[product], file, out, dt.date.today().isoformat()), file)
-        redacted = {}
-        for col in report.values():
-            for entity, n in col["entities_redacted"].items():
-                redacted[entity] = redacted.get(entity, 0) + n
+        redacted = entity_totals(report)
         operators = ", ".join(f"{c}: {r['operator']}" for c, r in report.items())
         console.print(f"{rows} rows → {out} with the policy of {product} ({operators})",
                       highlight=False, soft_wrap=True)
@@ -334,7 +354,8 @@ def deidentify(file: Path = typer.Argument(..., help="CSV, Parquet or Excel file
 
         if zone not in cat.zones:
             fail(f"unknown zone '{zone}': known are {', '.join(sorted(cat.zones))}")
-        classes = _readable(lambda: classify(read_sample(file)), file)
+        classes = _readable(lambda: classify(read_sample(file, SAMPLE_ROWS)), file)
+        console.print(f"columns classified from the first {SAMPLE_ROWS:,} rows:")
         plan = auto_plan(classes, keys.pseudonym_secret(zone),
                          encryption_key=keys.encryption_key())
         for name, action in plan.columns.items():
@@ -351,23 +372,22 @@ def deidentify(file: Path = typer.Argument(..., help="CSV, Parquet or Excel file
 
 
 def _residual_warning(out: Path) -> None:
-    """Scan the result for strong identifiers left behind: say so rather than trust it."""
-    from yishu.deid.auto import read_sample
-    from yishu.deid.recognizers import STRONG_IDENTIFIERS
-    from yishu.deid.scan import identifies_a_person, scan_table
+    """Scan every row of the result for strong identifiers left behind; fail if any."""
+    from yishu.deid.scan import residual_in_file
 
-    residual = scan_table(read_sample(out), entities=set(STRONG_IDENTIFIERS),
-                          keep=identifies_a_person)
+    with console.status("residual scan of every row of the result…"):
+        residual = residual_in_file(out)
+    for col, entities in residual.items():
+        console.print(f"[red]✗[/] residual identifiers in '{col}': {entities} — choose a "
+                      "stronger policy for this column (--product) or drop it", highlight=False)
     if residual:
-        for col, f in residual.items():
-            console.print(f"[yellow]![/] residual identifiers in '{col}': {f['entities']} — "
-                          "choose a stronger policy for this column", highlight=False)
-    else:
-        console.print("[green]✓[/] residual scan of the result: no strong identifier")
+        fail(f"{out} still holds strong identifiers: do not release it")
+    console.print("[green]✓[/] residual scan of every row of the result: no strong identifier")
 
 
 @app.command()
 def reidentify(values: list[str] = typer.Argument(..., help="values sealed by `encrypt`"),
+               zone: str = typer.Option(..., help="the zone of the product the values came from"),
                reason: str = typer.Option(..., "--reason", help="legal basis, recorded"),
                actor: str | None = typer.Option(None, help="who asks (default: OS user)")):
     """Bureau only: decrypt values sealed by the `encrypt` policy. Every use is audited."""
@@ -383,10 +403,10 @@ def reidentify(values: list[str] = typer.Argument(..., help="values sealed by `e
     if not reason.strip():
         fail("--reason is required: the legal basis is recorded in the audit log")
     try:
-        plain = decrypt(pa.array(values, pa.string()), keys.encryption_key()).to_pylist()
+        plain = decrypt(pa.array(values, pa.string()), keys.encryption_key(), zone).to_pylist()
     except (InvalidTag, ValueError):
         fail("a value was not sealed with this bureau's key (or was altered): nothing revealed")
-    audit.record("reidentify", f"{len(values)} value(s)", {
+    audit.record("reidentify", f"{zone}: {len(values)} value(s)", {
         "reason": reason,
         "values_sha256": [hashlib.sha256(v.encode()).hexdigest() for v in values]}, actor=actor)
     for sealed, value in zip(values, plain, strict=True):
@@ -398,7 +418,7 @@ app.add_typer(audit_app, name="audit")
 
 
 @audit_app.command("ls")
-def audit_ls(last: int = typer.Option(50, help="how many of the latest entries")):
+def audit_ls(last: int = typer.Option(50, min=1, help="how many of the latest entries")):
     """The latest audit entries."""
     from yishu.access.audit import entries
 
@@ -424,6 +444,14 @@ def audit_verify():
     console.print(f"[green]✓[/] audit log intact: {len(entries())} entries, hash chain verified")
 
 
+@voucher_app.command("public-key")
+def voucher_public_key():
+    """Print the bureau's Ed25519 public key (PEM) that operators pin to verify vouchers."""
+    from yishu import keys
+
+    print(keys.public_key_pem(), end="")
+
+
 @voucher_app.command("verify")
 def voucher_verify(folder: Path = typer.Argument(..., help="a product version folder"),
                    trusted_key: Path | None = typer.Option(None, help="bureau public key PEM")):
@@ -431,7 +459,13 @@ def voucher_verify(folder: Path = typer.Argument(..., help="a product version fo
     path = folder / "voucher.json"
     if not path.exists():
         fail(f"{path}: no voucher.json in that folder: pass a product version folder")
-    voucher = json.loads(path.read_text(encoding="utf-8"))
+    if trusted_key is not None and not trusted_key.is_file():
+        fail(f"{trusted_key}: no such file: pass the bureau's public key "
+             "(`yishu voucher public-key` prints it)")
+    try:
+        voucher = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        fail(f"{path}: not a voucher (invalid JSON: {exc}): ask the bureau for the version again")
     from yishu.catalog.voucher import verify
 
     problems = verify(voucher, folder, trusted_key.read_text() if trusted_key else None)
@@ -445,7 +479,7 @@ def voucher_verify(folder: Path = typer.Argument(..., help="a product version fo
 
 
 @app.command()
-def demo(rows: int = typer.Option(2000, help="rows of the health_visits sample")):
+def demo(rows: int = typer.Option(2000, min=50, help="rows of the health_visits sample")):
     """The main job on embedded defaults: sample → collect → validate → publish → catalog."""
     from yishu.demo import run_demo
 

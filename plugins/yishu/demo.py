@@ -29,7 +29,7 @@ def _collect(console: Console, names, partition: str) -> None:
         with console.status(f"collect__{name}: collect → validate (Great Expectations) → land"):
             result = run_dag(f"collect__{name}", partition)
         b = get_batch(name, partition)
-        colour = "green" if b.status in ("landed", "released") else "yellow"
+        colour = "green" if b.usable else "yellow"
         console.print(f"  collect__{name:<18} [{colour}]{b.status:<11}[/] {b.rows:>6} rows  "
                       f"quality {b.quality_score:>6} ({b.quality_grade})  "
                       f"[dim]{time.monotonic() - started:.0f}s, dag {result.state}[/]",
@@ -126,10 +126,9 @@ def _print_deid_summary(console: Console, report_path: str) -> None:
     from pathlib import Path
 
     report = json.loads(Path(report_path).read_text(encoding="utf-8"))
-    redacted = {}
-    for col in report.get("columns", {}).values():
-        for entity, n in col.get("entities_redacted", {}).items():
-            redacted[entity] = redacted.get(entity, 0) + n
+    from yishu.deid.policy import entity_totals
+
+    redacted = entity_totals(report.get("columns", {}))
     risk = report.get("risk") or {}
     parts = []
     if redacted:

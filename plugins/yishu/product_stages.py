@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,7 +33,7 @@ from yishu.sources import batches
 # PII before de-identification (drift detection).
 DRIFT_LEVELS = ("L1", "L2")
 DRIFT_SAMPLE_ROWS = 5000
-CODE_VERSION = "1"  # bump when stage logic changes what a version contains
+CODE_VERSION = "2"  # bump when stage logic changes what a version contains
 
 
 class NothingToPublish(Exception):
@@ -124,7 +125,7 @@ def deidentify(cat: Catalog, ref: dict) -> dict:
     if product.aggregate:  # measures are statistics (L1); only group-by columns carry a level
         graded = {c: columns[c] for c in product.aggregate["group_by"] if c in columns}
     return {**ref, "deidentified": str(path), "level": deid_policy.product_level(graded),
-            "policy_sha256": deid_policy.policy_hash(product)}
+            "policy_sha256": deid_policy.policy_hash(cat, product)}
 
 
 def check_risk(cat: Catalog, ref: dict) -> dict:
@@ -159,6 +160,17 @@ def check_risk(cat: Catalog, ref: dict) -> dict:
     return {**ref, "final": str(path), "rows_out": kept.num_rows, **extra}
 
 
+def _publishable_report(work_report: Path, published: Path) -> None:
+    """The report operators receive: the smallest equivalence classes are the rows that were
+    suppressed, so their quasi-identifier values stay in the bureau's work copy."""
+    report = json.loads(work_report.read_text(encoding="utf-8"))
+    if report.get("risk"):
+        report["risk"]["smallest_classes"] = [{"rows": c["rows"]} for c in
+                                              report["risk"]["smallest_classes"]]
+    published.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str),
+                         encoding="utf-8")
+
+
 def _fingerprint(ref: dict) -> str:
     parts = [ref["source_sha256"], ref["policy_sha256"], CODE_VERSION]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
@@ -176,13 +188,17 @@ def publish(cat: Catalog, ref: dict) -> dict:
     if LEVELS.index(ref["level"]) > LEVELS.index(zone.max_level):
         return _block(ref, f"product level {ref['level']} exceeds zone '{zone.name}' maximum "
                            f"{zone.max_level}: mask, generalize or drop the highest columns")
+    if not ref.get("rows_out"):
+        return _block(ref, f"no rows left to publish (source batch {ref['source']}/"
+                           f"{ref['source_partition']} has {ref['rows']}): nothing is listed")
     fingerprint = _fingerprint(ref)
     with session() as s:
         existing = s.scalar(select(ProductVersion).where(
             ProductVersion.product == product.name, ProductVersion.fingerprint == fingerprint))
         if existing:
             _record(product.name, ref["partition"], "unchanged",
-                    f"same inputs as v{existing.version}", ref.get("report"))
+                    f"same inputs as v{existing.version}",
+                    str(Path(existing.path) / "deid_report.json"))
             return {**ref, "version": existing.version, "unchanged": True}
         version = (s.scalar(select(func.max(ProductVersion.version))
                             .where(ProductVersion.product == product.name)) or 0) + 1
@@ -190,7 +206,7 @@ def publish(cat: Catalog, ref: dict) -> dict:
     table = pq.read_table(ref["final"])
     shutil.copyfile(ref["final"], folder / "data.parquet")
     pv.write_csv(table, folder / "data.csv")
-    shutil.copyfile(ref["report"], folder / "deid_report.json")
+    _publishable_report(Path(ref["report"]), folder / "deid_report.json")
     body = {
         "product": product.name, "title_zh": product.title_zh, "version": version,
         "zone": zone.name, "scenario": product.scenario, "security_level": ref["level"],
@@ -211,7 +227,8 @@ def publish(cat: Catalog, ref: dict) -> dict:
                              security_level=ref["level"], quality_grade=grade,
                              fingerprint=fingerprint, path=str(folder), voucher=voucher))
         s.commit()
-    _record(product.name, ref["partition"], "published", f"v{version}", ref.get("report"))
+    _record(product.name, ref["partition"], "published", f"v{version}",
+            str(folder / "deid_report.json"))
     audit.record("product.publish", f"{zone.name}/{product.name}/v{version}",
                  {"rows": table.num_rows, "level": ref["level"], "grade": grade,
                   "voucher_signature": voucher["signature"]})

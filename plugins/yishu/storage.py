@@ -12,10 +12,26 @@ Layout:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from pathlib import Path
 
 from yishu import settings
+from yishu.errors import UserInputError
+
+_PARTITION_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def check_partition(partition: str) -> str:
+    """A partition is a real date written YYYY-MM-DD (it becomes part of paths)."""
+    try:
+        if _PARTITION_RE.fullmatch(partition) and dt.date.fromisoformat(partition):
+            return partition
+    except ValueError:
+        pass
+    raise UserInputError(f"partition '{partition}' is not a date written YYYY-MM-DD "
+                         "(e.g. 2026-11-01)")
 
 
 def home() -> Path:
@@ -29,11 +45,14 @@ def _dir(*parts: str) -> Path:
 
 
 def inbox_path(source: str, partition: str, suffix: str = ".csv") -> Path:
-    return _dir("inbox", source) / f"{partition}{suffix}"
+    return _dir("inbox", source) / f"{check_partition(partition)}{suffix}"
 
 
 def raw_dir(source: str, partition: str) -> Path:
-    return _dir("raw", source, partition)
+    path = _dir("raw", source, check_partition(partition))
+    for folder in (path, path.parent, path.parent.parent):
+        folder.chmod(0o700)  # raw data never leaves the bureau (原始数据不出域)
+    return path
 
 
 def raw_snapshot(source: str, partition: str, sha256: str, suffix: str) -> Path:
@@ -41,15 +60,15 @@ def raw_snapshot(source: str, partition: str, sha256: str, suffix: str) -> Path:
 
 
 def quarantine_record(source: str, partition: str) -> Path:
-    return _dir("quarantine", source) / f"{partition}.json"
+    return _dir("quarantine", source) / f"{check_partition(partition)}.json"
 
 
 def report_dir(source: str, partition: str) -> Path:
-    return _dir("reports", source, partition)
+    return _dir("reports", source, check_partition(partition))
 
 
 def work_dir(product: str, partition: str) -> Path:
-    return _dir("work", product, partition)
+    return _dir("work", product, check_partition(partition))
 
 
 def product_version_dir(zone: str, product: str, version: int) -> Path:

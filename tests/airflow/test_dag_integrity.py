@@ -47,3 +47,23 @@ def test_dag_files_are_thin():
         text = path.read_text()
         assert len(text.splitlines()) <= 80
         assert "sqlalchemy" not in text and "requests" not in text
+
+
+def test_partition_comes_from_conf_then_the_triggering_batch_then_the_date():
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from yishu.airflow.factory import partition_of
+    from yishu.errors import UserInputError
+
+    run = SimpleNamespace(conf={}, run_after=dt.datetime(2026, 11, 23))
+    assert partition_of({"dag_run": run, "logical_date": None}) == "2026-11-23"
+    event = SimpleNamespace(extra={"partition": "2026-10-31", "sha256": "x"})
+    triggered = {"dag_run": run, "logical_date": None,
+                 "triggering_asset_events": {"source__health_visits": [event]}}
+    assert partition_of(triggered) == "2026-10-31"
+    run.conf = {"partition": "2026-09-30"}
+    assert partition_of(triggered) == "2026-09-30"
+    run.conf = {"partition": "../../etc"}
+    with pytest.raises(UserInputError, match="YYYY-MM-DD"):
+        partition_of(triggered)

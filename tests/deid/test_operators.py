@@ -64,13 +64,15 @@ def test_age_band_from_resident_id():
 def test_encrypt_is_deterministic_and_reversible_only_with_the_key():
     key = keys.encryption_key()
     values = pa.array(["张三", "李四", "张三"])
-    sealed = operators.encrypt(values, key)
+    sealed = operators.encrypt(values, key, "finance")
     assert sealed[0] == sealed[2] and "张三" not in sealed.to_pylist()
-    assert operators.decrypt(sealed, key).to_pylist() == ["张三", "李四", "张三"]
+    assert operators.decrypt(sealed, key, "finance").to_pylist() == ["张三", "李四", "张三"]
+    other = operators.encrypt(values, key, "insurance")
+    assert not set(other.to_pylist()) & set(sealed.to_pylist())  # unlinkable across zones
     from cryptography.exceptions import InvalidTag
 
     with pytest.raises(InvalidTag):
-        operators.decrypt(sealed, bytes(64))
+        operators.decrypt(sealed, bytes(64), "finance")
 
 
 @pytest.mark.parametrize("found,shown", [

@@ -47,3 +47,34 @@ def test_absent_file_says_what_to_do(weather):
     source, _ = weather
     with pytest.raises(SourceUnavailable, match="does not exist.*deliver the file"):
         collect(source, "2026-11-01")
+
+
+def test_duplicate_header_column_is_a_problem_not_a_crash(weather):
+    source, path = weather
+    path.write_text("time,T,T,P0,P,U,nRAIN,Td\n2022/9/1 0:00,1,1,2,3,4,0,5\n", encoding="utf-8")
+    result = collect(source, "2026-11-01")
+    assert result.snapshot is None and "['T'] appear more than once" in result.problem
+
+
+def test_raw_zone_is_private_and_read_only(weather):
+    import stat
+
+    source, path = weather
+    path.write_text("time,T,P0,P,U,nRAIN,Td\n2022/9/1 0:00,27.3,750.6,756.1,87,0,24.9\n",
+                    encoding="utf-8")
+    result = collect(source, "2026-11-01")
+    from pathlib import Path
+
+    snapshot = Path(result.snapshot)
+    assert stat.S_IMODE(snapshot.stat().st_mode) == 0o440
+    assert stat.S_IMODE(Path(result.original).stat().st_mode) == 0o440
+    assert stat.S_IMODE(snapshot.parent.stat().st_mode) == 0o700
+
+
+def test_bad_partition_never_becomes_a_path(weather):
+    from yishu.errors import UserInputError
+
+    source, path = weather
+    path.write_text("time,T,P0,P,U,nRAIN,Td\n", encoding="utf-8")
+    with pytest.raises(UserInputError, match="YYYY-MM-DD"):
+        collect(source, "../../escape")

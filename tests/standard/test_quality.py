@@ -23,4 +23,5 @@ def test_unreadable_file_scores_zero_accessibility_and_grades():
     model = load_model()
     q = score([], model, accessible=False)
     assert q.dimensions["accessibility"] == 0.0
+    assert q.overall == 0.0 and q.grade == "E"
     assert model.grade(96) == "A" and model.grade(59.9) == "E"

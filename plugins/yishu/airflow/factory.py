@@ -27,11 +27,20 @@ def product_asset(name: str) -> Asset:
 
 
 def partition_of(context) -> str:
-    """The run's partition: `partition` in the run conf, else the logical date (or, for
-    asset-triggered runs without one, the day the run was queued for)."""
+    """The run's partition: `partition` in the run conf; for a run triggered by a source
+    Asset, the partition its batch landed for; else the logical date (or the day the run was
+    queued for)."""
+    from yishu.storage import check_partition
+
     conf = (context.get("dag_run").conf or {}) if context.get("dag_run") else {}
+    if conf.get("partition"):
+        return check_partition(str(conf["partition"]))
+    events = [e for evs in (context.get("triggering_asset_events") or {}).values()
+              for e in evs if (e.extra or {}).get("partition")]
+    if events:
+        return check_partition(events[-1].extra["partition"])
     when = context.get("logical_date") or context["dag_run"].run_after
-    return conf.get("partition") or when.strftime("%Y-%m-%d")
+    return when.strftime("%Y-%m-%d")
 
 
 def collect_dag(source: Source):
@@ -59,7 +68,9 @@ def collect_dag(source: Source):
 
         @task(outlets=[asset])
         def land(ref: dict, *, outlet_events) -> dict:
-            if ref["status"] not in ("landed", "released"):
+            from yishu.catalog.models import USABLE_STATUSES
+
+            if ref["status"] not in USABLE_STATUSES:
                 # Skipped: no Asset event, so no product reads a quarantined batch.
                 raise AirflowSkipException(f"batch {ref['status']}: {ref['reason']}")
             outlet_events[asset].extra = {"partition": ref["partition"],

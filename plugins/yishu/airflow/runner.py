@@ -58,7 +58,6 @@ class RunResult:
     dag_id: str
     state: str
     tasks: dict[str, str]  # task_id -> state
-    notes: dict[str, str]  # task_id -> skip/failure message
 
 
 def load_dags() -> dict:
@@ -93,4 +92,4 @@ def run_dag(dag_id: str, partition: str) -> RunResult:
         tis = {ti.task_id: ti for ti in dr.get_task_instances(session=s)}
         tasks = {tid: str(getattr(tis[tid].state, "value", tis[tid].state))
                  for tid in dag.task_ids if tid in tis}
-    return RunResult(dag_id, str(getattr(dr.state, "value", dr.state)), tasks, {})
+    return RunResult(dag_id, str(getattr(dr.state, "value", dr.state)), tasks)

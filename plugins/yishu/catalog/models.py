@@ -16,6 +16,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# A batch products may read: validated, or released by a steward.
+USABLE_STATUSES = ("landed", "released")
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -45,7 +49,7 @@ class Batch(Base):
 
     @property
     def usable(self) -> bool:
-        return self.status in ("landed", "released")
+        return self.status in USABLE_STATUSES
 
 
 class ProductVersion(Base):

@@ -2,7 +2,7 @@
 
 The signature is Ed25519 over the canonical JSON of the voucher body (sorted keys, UTF-8,
 no spaces); the public key travels in the voucher so an operator needs nothing else, and
-operators pin the bureau's published key (`yishu keys public`) to trust it.
+operators pin the bureau's published key (`yishu voucher public-key`) to trust it.
 """
 
 from __future__ import annotations

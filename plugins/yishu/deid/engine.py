@@ -70,6 +70,7 @@ class Plan:
     columns: dict[str, ColumnAction]
     secret: bytes | None = field(default=None, repr=False)
     encryption_key: bytes | None = field(default=None, repr=False)
+    zone: str | None = None  # encrypt: the zone whose ciphertexts these are
     reference_date: str | None = None
     unlisted: str = "drop"
 
@@ -77,8 +78,8 @@ class Plan:
         policies = {a.policy for a in self.columns.values()}
         if "pseudonymize" in policies and not self.secret:
             raise ValueError("a plan that pseudonymizes needs secret=")
-        if "encrypt" in policies and not self.encryption_key:
-            raise ValueError("a plan that encrypts needs encryption_key=")
+        if "encrypt" in policies and not (self.encryption_key and self.zone):
+            raise ValueError("a plan that encrypts needs encryption_key= and zone=")
         if self.unlisted not in ("drop", "keep"):
             raise ValueError("unlisted must be 'drop' or 'keep'")
 
@@ -132,7 +133,8 @@ class _Applier:
 
     def column(self, array: pa.Array, action: ColumnAction, counts: Counter) -> pa.Array:
         out, found = operators.apply(array, action.policy, action.to, secret=self.plan.secret,
-                                     key=self.plan.encryption_key, on=self.on,
+                                     key=self.plan.encryption_key, zone=self.plan.zone,
+                                     on=self.on,
                                      scanner=self.scanner)
         counts.update(found)
         return out

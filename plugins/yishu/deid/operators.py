@@ -69,16 +69,20 @@ def pseudonymize(array: pa.Array, secret: bytes) -> pa.Array:
     return _per_distinct(array, token)
 
 
-def encrypt(array: pa.Array, key: bytes) -> pa.Array:
+def encrypt(array: pa.Array, key: bytes, zone: str) -> pa.Array:
+    """Deterministic AES-SIV with the zone as associated data: equal inside a zone (joinable),
+    different and unlinkable across zones, like the pseudonyms."""
     siv = AESSIV(key)
+    context = [zone.encode()]
     return _per_distinct(
-        array, lambda v: base64.urlsafe_b64encode(siv.encrypt(v.encode(), None)).decode())
+        array, lambda v: base64.urlsafe_b64encode(siv.encrypt(v.encode(), context)).decode())
 
 
-def decrypt(array: pa.Array, key: bytes) -> pa.Array:
+def decrypt(array: pa.Array, key: bytes, zone: str) -> pa.Array:
     siv = AESSIV(key)
+    context = [zone.encode()]
     return _per_distinct(
-        array, lambda v: siv.decrypt(base64.urlsafe_b64decode(v.encode()), None).decode())
+        array, lambda v: siv.decrypt(base64.urlsafe_b64decode(v.encode()), context).decode())
 
 
 def _date_parts(array: pa.Array) -> pa.Array:
@@ -164,8 +168,8 @@ def redact(array: pa.Array, scanner) -> tuple[pa.Array, Counter]:
 
 
 def apply(array: pa.Array, policy: str, to: str | None = None, *, secret: bytes | None = None,
-          key: bytes | None = None, on: dt.date | None = None, scanner=None,
-          ) -> tuple[pa.Array, Counter]:
+          key: bytes | None = None, zone: str | None = None, on: dt.date | None = None,
+          scanner=None) -> tuple[pa.Array, Counter]:
     """One operator on one column; the Counter holds entities redacted (free text only)."""
     if policy == "keep":
         return array, Counter()
@@ -174,7 +178,7 @@ def apply(array: pa.Array, policy: str, to: str | None = None, *, secret: bytes 
     if policy == "pseudonymize":
         return pseudonymize(array, secret), Counter()
     if policy == "encrypt":
-        return encrypt(array, key), Counter()
+        return encrypt(array, key, zone), Counter()
     if policy == "generalize":
         return generalize(array, to, on or dt.date.today()), Counter()
     if policy == "redact":

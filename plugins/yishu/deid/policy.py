@@ -7,6 +7,7 @@ operator (derived data is graded again, 就高从严 takes the highest over colu
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -24,7 +25,10 @@ from yishu.errors import UserInputError
 # The level an operator leaves, capped by the element's own level.
 _LEVEL_AFTER = {"mask": "L2", "generalize": "L2", "redact": "L2", "pseudonymize": "L3",
                 "encrypt": "L3"}
-_ARROW_TYPES = {"integer": pa.int64(), "decimal": pa.float64()}
+# Numbers kept as numbers; what does not parse (counted by validation) becomes null, never text.
+# Integers are cast from their digits (no float: exact up to 18 digits, "1.5" is not an integer).
+_NUMBER_FORMATS = {"integer": (r"^\s*-?\d{1,18}\s*$", pa.int64()),
+                   "decimal": (r"^\s*-?\d+(\.\d+)?\s*$", pa.float64())}
 
 
 def output_level(element: Element, column: ProductColumn) -> str:
@@ -34,19 +38,35 @@ def output_level(element: Element, column: ProductColumn) -> str:
     return min(after, element.security_level, key=LEVELS.index)
 
 
-def policy_hash(product: Product) -> str:
-    spec = {name: [c.source_column, c.policy, c.to] for name, c in product.columns.items()}
-    body = json.dumps([product.zone, spec, list(product.quasi_identifiers)], sort_keys=True)
+def policy_hash(cat: Catalog, product: Product) -> str:
+    """Hash of everything that decides what a version contains: the product (columns, row
+    exclusions, aggregation, quasi-identifiers), its zone (k, suppression, levels) and the
+    elements it reads. Any change to these publishes a new version."""
+    source = cat.sources[product.source]
+    elements = {c.source_column: cat.element_of(source.name, c.source_column)
+                for c in product.columns.values()}
+    body = json.dumps({
+        "product": {k: v for k, v in dataclasses.asdict(product).items() if k != "file"},
+        "zone": dataclasses.asdict(cat.zones[product.zone]),
+        "elements": {k: dataclasses.asdict(e) for k, e in sorted(elements.items())},
+    }, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def entity_totals(columns_report: dict) -> dict[str, int]:
+    """Entities redacted over all columns of a de-identification report."""
+    totals: Counter = Counter()
+    for col in columns_report.values():
+        totals.update(col.get("entities_redacted", {}))
+    return dict(totals)
+
+
 def _keep(array: pa.Array, element: Element) -> pa.Array:
-    target = _ARROW_TYPES.get(element.type)
-    if target is None:
+    if element.type not in _NUMBER_FORMATS:
         return array
-    # Unparseable numbers were counted by validation; here they become null, never text.
-    cleaned = pc.if_else(pc.match_substring_regex(array, r"^\s*-?\d+(\.\d+)?\s*$"), array, None)
-    return pc.cast(pc.cast(cleaned, pa.float64()), target, safe=False)
+    pattern, target = _NUMBER_FORMATS[element.type]
+    cleaned = pc.if_else(pc.match_substring_regex(array, pattern), array, None)
+    return pc.cast(pc.utf8_trim_whitespace(cleaned), target)
 
 
 def apply_column(array: pa.Array, element: Element, column: ProductColumn, zone: str,
@@ -61,7 +81,7 @@ def apply_column(array: pa.Array, element: Element, column: ProductColumn, zone:
     out, found = operators.apply(
         array, column.policy, column.to,
         secret=keys.pseudonym_secret(zone) if column.policy == "pseudonymize" else None,
-        key=keys.encryption_key() if column.policy == "encrypt" else None,
+        key=keys.encryption_key() if column.policy == "encrypt" else None, zone=zone,
         on=dt.date.fromisoformat(partition), scanner=scanner)
     entity_counts.update(found)
     return out

@@ -62,3 +62,17 @@ def scan_table(table: pa.Table, columns: list[str] | None = None, *, sample_rows
             findings[name] = {"entities": dict(counts), "samples": samples,
                               "scanned": table.num_rows}
     return findings
+
+
+def residual_in_file(path) -> dict[str, dict[str, int]]:
+    """Strong identifiers left anywhere in a file (every row, streamed): {column: {entity: n}}."""
+    from yishu.deid.engine import iter_batches
+    from yishu.deid.recognizers import STRONG_IDENTIFIERS
+
+    totals: dict[str, Counter] = {}
+    for batch in iter_batches(path):
+        found = scan_table(pa.Table.from_batches([batch]), entities=set(STRONG_IDENTIFIERS),
+                           keep=identifies_a_person)
+        for column, f in found.items():
+            totals.setdefault(column, Counter()).update(f["entities"])
+    return {column: dict(counts) for column, counts in totals.items()}

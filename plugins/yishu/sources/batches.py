@@ -19,14 +19,12 @@ from sqlalchemy import select
 
 from yishu import storage
 from yishu.access import audit
-from yishu.catalog.models import Batch, session
+from yishu.catalog.models import USABLE_STATUSES, Batch, session
 from yishu.catalog.spec import Catalog, Source
 from yishu.deid.operators import mask
 from yishu.sources.collect import CollectResult
 from yishu.standard import quality
 from yishu.standard.suites import NUMERIC_TYPES, read_suite
-
-USABLE = ("landed", "released")
 
 
 class BatchNotFound(Exception):
@@ -85,7 +83,7 @@ def list_batches(status: str | None = None) -> list[Batch]:
 
 def latest_usable(source: str, partition: str | None = None) -> Batch | None:
     with session() as s:
-        query = select(Batch).where(Batch.source == source, Batch.status.in_(USABLE))
+        query = select(Batch).where(Batch.source == source, Batch.status.in_(USABLE_STATUSES))
         if partition:
             query = query.where(Batch.partition <= partition)
         return s.scalars(query.order_by(Batch.partition.desc())).first()
@@ -126,6 +124,9 @@ def validate_and_land(cat: Catalog, collected: CollectResult) -> Batch:
     common = dict(snapshot_sha256=collected.sha256, raw_path=collected.original,
                   rows=collected.rows, review_note=None)
     report_dir = storage.report_dir(source.name, collected.partition)
+    if collected.problem is None and collected.rows == 0:
+        collected.problem = (f"{collected.original}: the delivery has a header but no rows: "
+                             "ask the provider to deliver the partition again")
     if collected.problem:
         model = quality.load_model()
         q = quality.score([], model, accessible=False)
@@ -183,9 +184,12 @@ def review(source: str, partition: str, decision: str, note: str) -> Batch:
     if not note.strip():
         raise ValueError("a reason is required: it is recorded with the decision")
     batch = get_batch(source, partition)
+    if batch.status == "rejected" and decision == "released":
+        raise ValueError(f"batch {source}/{partition} was rejected for good: deliver the "
+                         "partition again (a new snapshot is validated afresh)")
     if batch.status not in ("quarantined", "released", "rejected"):
         raise BatchNotFound(f"batch {source}/{partition} is {batch.status}, not quarantined")
-    if batch.status == "quarantined" and decision == "released" and batch.validation_path is None:
+    if decision == "released" and batch.validation_path is None:
         raise ValueError(f"batch {source}/{partition} could not be read ({batch.reason}); "
                          "it cannot be released: deliver a corrected file")
     batch = _upsert(source, partition, status=decision, review_note=note)

@@ -57,6 +57,10 @@ def _parse_csv(data: bytes, source: Source, where: str) -> tuple[pa.Table | None
         )
     except pa.ArrowInvalid as exc:
         return None, f"{where}: malformed CSV ({exc}): fix the file and collect again"
+    repeated = sorted({c for c in table.column_names if table.column_names.count(c) > 1})
+    if repeated:
+        return None, (f"{where}: column(s) {repeated} appear more than once in the header: "
+                      "fix the export")
     missing = [c for c in source.columns if c not in table.column_names]
     if missing:
         return None, (f"{where}: missing column(s) {missing} declared in {source.file}: "
@@ -91,5 +95,6 @@ def collect(source: Source, partition: str) -> CollectResult:
         return CollectResult(source.name, partition, sha, str(original), None, 0, problem)
     tmp = snapshot.with_suffix(".tmp")
     pq.write_table(table, tmp)
+    tmp.chmod(0o440)  # the raw zone is bureau-only and immutable
     tmp.rename(snapshot)  # atomic: a half-written snapshot is never visible
     return CollectResult(source.name, partition, sha, str(original), str(snapshot), table.num_rows)

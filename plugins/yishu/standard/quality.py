@@ -51,7 +51,8 @@ def score(expectation_results: list[dict], model: QualityModel, *,
           consistency: float | None = None, timeliness: float | None = None,
           accessible: bool = True) -> QualityScore:
     """Score one batch. `expectation_results` are dicts with `dimension`, `element_count`
-    and `unexpected_count`; an indicator with nothing measured scores 100."""
+    and `unexpected_count`; an indicator with nothing measured scores 100, and a file that
+    could not be read scores 0 everywhere."""
     rates: dict[str, list[float]] = {d: [] for d in DIMENSIONS}
     for r in expectation_results:
         total = r.get("element_count") or 0
@@ -63,6 +64,8 @@ def score(expectation_results: list[dict], model: QualityModel, *,
         rates["timeliness"].append(timeliness)
     rates["accessibility"].append(1.0 if accessible else 0.0)
     dims = {d: round(100 * sum(v) / len(v), 2) if v else 100.0 for d, v in rates.items()}
+    if not accessible:  # nothing could be measured: no indicator earns a score
+        dims = dict.fromkeys(DIMENSIONS, 0.0)
     total_weight = sum(model.weights.values()) or 1
     overall = round(sum(dims[d] * model.weights[d] for d in DIMENSIONS) / total_weight, 2)
     return QualityScore(dims, overall, model.grade(overall))
