@@ -33,7 +33,7 @@ from yishu.sources import batches
 # PII before de-identification (drift detection).
 DRIFT_LEVELS = ("L1", "L2")
 DRIFT_SAMPLE_ROWS = 5000
-CODE_VERSION = "2"  # bump when stage logic changes what a version contains
+CODE_VERSION = "3"  # bump when stage logic changes what a version contains
 
 
 class NothingToPublish(Exception):
@@ -217,6 +217,7 @@ def publish(cat: Catalog, ref: dict) -> dict:
         "lineage": [{"source": ref["source"], "partition": ref["source_partition"],
                      "snapshot_sha256": ref["source_sha256"]}],
         "deid_policy_sha256": ref["policy_sha256"], "k_anonymity": ref.get("k_achieved"),
+        "audit_head": audit.head(),  # anchors the audit log: truncation is noticed
     }
     voucher = sign(body)
     (folder / "voucher.json").write_text(json.dumps(voucher, ensure_ascii=False, indent=1),

@@ -12,7 +12,8 @@ import getpass
 import hashlib
 import json
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, select
+from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yishu.catalog.models import Base, session
@@ -22,6 +23,8 @@ GENESIS = "0" * 64
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
+    # one successor per entry: two writers that read the same head cannot both extend it
+    __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_log_prev_hash"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -52,15 +55,26 @@ def record(action: str, subject: str, detail: dict | None = None,
     detail = json.loads(json.dumps(detail or {}, default=str))
     actor = actor or current_actor()
     at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    for _attempt in range(5):
+        with session() as s:
+            prev = head() or GENESIS
+            entry = AuditEntry(at=at, actor=actor, action=action, subject=subject,
+                               detail=detail, prev_hash=prev,
+                               hash=_digest(prev, at.isoformat(), actor, action, subject, detail))
+            s.add(entry)
+            try:
+                s.commit()
+                return entry
+            except IntegrityError:  # another writer extended the chain first: re-read
+                s.rollback()
+    raise RuntimeError("audit log busy: could not append after 5 attempts")
+
+
+def head() -> str | None:
+    """Hash of the latest entry: vouchers carry it, so a truncated log is noticed."""
     with session() as s:
         last = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
-        prev = last.hash if last else GENESIS
-        entry = AuditEntry(at=at, actor=actor, action=action, subject=subject, detail=detail,
-                           prev_hash=prev,
-                           hash=_digest(prev, at.isoformat(), actor, action, subject, detail))
-        s.add(entry)
-        s.commit()
-        return entry
+        return last.hash if last else None
 
 
 def entries() -> list[AuditEntry]:
@@ -69,9 +83,12 @@ def entries() -> list[AuditEntry]:
 
 
 def verify() -> list[str]:
-    """Problems in the chain (empty when intact)."""
+    """Problems in the chain (empty when intact), and catalog facts the log does not hold:
+    a published version without its publish entry, a voucher's audit head missing from the
+    chain, or a steward's decision without its entry, means entries were removed."""
     problems, prev = [], GENESIS
-    for e in entries():
+    log = entries()
+    for e in log:
         at = e.at.replace(tzinfo=dt.UTC) if e.at.tzinfo is None else e.at
         expected = _digest(prev, at.isoformat(), e.actor, e.action, e.subject, e.detail)
         if e.prev_hash != prev:
@@ -80,4 +97,27 @@ def verify() -> list[str]:
         if e.hash != expected:
             problems.append(f"entry {e.seq}: content does not match its hash (edited)")
         prev = e.hash
+    return problems + _missing_facts(log)
+
+
+def _missing_facts(log: list[AuditEntry]) -> list[str]:
+    from yishu.catalog.models import Batch, ProductVersion
+
+    hashes = {e.hash for e in log}
+    seen = {(e.action, e.subject) for e in log}
+    problems = []
+    with session() as s:
+        for v in s.scalars(select(ProductVersion)):
+            if ("product.publish", f"{v.zone}/{v.product}/v{v.version}") not in seen:
+                problems.append(f"{v.zone}/{v.product}/v{v.version} was published but its "
+                                "audit entry is missing (entries removed)")
+            anchor = (v.voucher or {}).get("body", {}).get("audit_head")
+            if anchor and anchor not in hashes:
+                problems.append(f"the voucher of {v.product} v{v.version} names audit entry "
+                                f"{anchor[:12]}…, which is not in the log (entries removed)")
+        for b in s.scalars(select(Batch).where(Batch.status.in_(("released", "rejected")))):
+            action = "batch.release" if b.status == "released" else "batch.reject"
+            if (action, f"{b.source}/{b.partition}") not in seen:
+                problems.append(f"{b.source}/{b.partition} is {b.status} but the steward's "
+                                "decision is not in the audit log (entries removed)")
     return problems
