@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -11,6 +13,7 @@ def _edit(path, fn):
 
 
 def _problems(root) -> list[str]:
+    # pytest.raises(CatalogError) lets any other exception (a traceback) fail the test
     with pytest.raises(CatalogError) as exc:
         load_catalog(root)
     return exc.value.problems
@@ -69,3 +72,148 @@ def test_unknown_field_and_unpublishable_keep(catalog_copy):
     _edit(root / "zones.yaml", lambda d: d["zones"]["open"].update(colour="red"))
     problems = _problems(root)
     assert any("zones.open" in p and "colour" in p for p in problems), problems
+
+
+def _has(problems, *parts) -> bool:
+    return any(all(part in p for part in parts) for p in problems)
+
+
+def test_source_key_not_a_column_is_reported_not_a_keyerror(catalog_copy):
+    root = catalog_copy / "catalog"
+    # ev_stations is the authority of station_id, referenced by station_inspection_log
+    _edit(root / "sources/ev_stations.yaml", lambda d: d.update(key="station_typo"))
+    problems = _problems(root)
+    assert _has(problems, "ev_stations.yaml: key:", "station_typo", "not one of its columns")
+
+
+@pytest.mark.parametrize("file, edit, field", [
+    ("zones.yaml", lambda d: d.update(zones=list(d["zones"])), "zones"),
+    ("elements.yaml", lambda d: d.update(elements=list(d["elements"])), "elements"),
+    ("sources/market_enterprise.yaml", lambda d: d.update(columns=list(d["columns"])),
+     "columns"),
+    ("products/insurance_visits.yaml", lambda d: d.update(columns=list(d["columns"])),
+     "columns"),
+])
+def test_list_instead_of_mapping_is_reported(catalog_copy, file, edit, field):
+    root = catalog_copy / "catalog"
+    _edit(root / file, edit)
+    problems = _problems(root)
+    assert _has(problems, f"{Path(file).name}: {field}: expected a mapping", "got a list"), \
+        problems
+
+
+@pytest.mark.parametrize("update, field, hint", [
+    ({"k": "five"}, "zones.finance.k", "expected a whole number"),
+    ({"k": 0}, "zones.finance.k", "≥ 1"),
+    ({"k": True}, "zones.finance.k", "expected a whole number"),
+    ({"max_suppression": 1.5}, "zones.finance.max_suppression", "from 0 to 1"),
+    ({"max_suppression": -0.1}, "zones.finance.max_suppression", "from 0 to 1"),
+    ({"max_suppression": "10%"}, "zones.finance.max_suppression", "expected a number"),
+])
+def test_zone_field_types(catalog_copy, update, field, hint):
+    root = catalog_copy / "catalog"
+    _edit(root / "zones.yaml", lambda d: d["zones"]["finance"].update(update))
+    assert _has(_problems(root), f"zones.yaml: {field}", hint)
+
+
+def test_unknown_encoding_and_location_placeholder(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "sources/health_visits.yaml", lambda d: d.update(encoding="utf-9"))
+    _edit(root / "sources/market_enterprise.yaml",
+          lambda d: d.update(location="{home}/inbox/{date}.csv"))
+    problems = _problems(root)
+    assert _has(problems, "health_visits.yaml: encoding:", "utf-9", "e.g. utf-8"), problems
+    assert _has(problems, "market_enterprise.yaml: location:", "{date}",
+                "{home}, {repo}, {partition}"), problems
+
+
+def test_sensitive_attribute_must_be_an_output_column(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "products/insurance_visits.yaml",
+          lambda d: d.update(sensitive_attribute="diagnosis"))
+    assert _has(_problems(root), "insurance_visits.yaml: sensitive_attribute:", "'diagnosis'",
+                "not an output column", "diagnosis_icd10")
+
+
+def test_exclude_rows_starts_with_must_be_text(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "products/enterprise_profile.yaml",
+          lambda d: d["exclude_rows"][0].update(starts_with=92))
+    assert _has(_problems(root), "enterprise_profile.yaml: exclude_rows[0].starts_with:",
+                "92", "quote it")
+
+
+@pytest.mark.parametrize("group_by", [[], "district", None])
+def test_aggregate_group_by_is_a_non_empty_list(catalog_copy, group_by):
+    root = catalog_copy / "catalog"
+    _edit(root / "products/enterprise_statistics.yaml",
+          lambda d: d["aggregate"].update(group_by=group_by))
+    assert _has(_problems(root), "enterprise_statistics.yaml: aggregate.group_by:",
+                "non-empty list of output columns")
+
+
+@pytest.mark.parametrize("level", ["important", "core"])
+def test_unpublishable_element_is_refused_with_any_policy_but_drop(catalog_copy, level):
+    root = catalog_copy / "catalog"
+    _edit(root / "elements.yaml",
+          lambda d: d["elements"]["patient_phone"].update(security_level=level))
+    problems = _problems(root)
+    # insurance_visits publishes patient_phone with policy: mask
+    assert _has(problems, "insurance_visits.yaml: columns.patient_phone.policy:", level,
+                "'mask'", "policy: drop"), problems
+
+
+def test_unpublishable_element_may_be_listed_as_dropped(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "elements.yaml",
+          lambda d: d["elements"]["patient_phone"].update(security_level="core"))
+    _edit(root / "products/insurance_visits.yaml",
+          lambda d: d["columns"]["patient_phone"].update(policy="drop"))
+    problems = _problems(root) if _fails(root) else []
+    assert not _has(problems, "columns.patient_phone"), problems
+
+
+def _fails(root) -> bool:
+    try:
+        load_catalog(root)
+    except CatalogError:
+        return True
+    return False
+
+
+def test_product_column_unknown_field_lists_from(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "products/insurance_visits.yaml",
+          lambda d: d["columns"]["department"].update(form="department"))
+    problems = _problems(root)
+    assert _has(problems, "insurance_visits.yaml: columns.department: unknown field(s) ['form']",
+                "'from'"), problems
+    assert not _has(problems, "source_column"), problems
+
+
+def test_product_column_without_from_names_from(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "products/insurance_visits.yaml",
+          lambda d: d["columns"].update(department={"policy": "keep"}))
+    assert _has(_problems(root), "insurance_visits.yaml: columns.department:",
+                "missing required field(s) ['from']")
+
+
+def test_quasi_identifiers_must_be_declared(catalog_copy):
+    root = catalog_copy / "catalog"
+    # enterprise_profile must declare its flagged `district` column (set here so the test does
+    # not depend on the repository YAML)
+    _edit(root / "products/enterprise_profile.yaml",
+          lambda d: d.update(quasi_identifiers=["district"]))
+    # visit_month generalizes visit_date (quasi_identifier: true); age_band generalizes
+    # patient_resident_id (classification: personal)
+    _edit(root / "products/insurance_visits.yaml",
+          lambda d: d.update(quasi_identifiers=["gender", "province"]))
+    problems = _problems(root)
+    for column in ("visit_month", "age_band"):
+        assert _has(problems, "insurance_visits.yaml: quasi_identifiers:", f"'{column}'",
+                    f"add '{column}' to quasi_identifiers"), problems
+    # pseudonymized personal data is not generalized; aggregates are exempt (min_cell instead)
+    assert not _has(problems, "patient_token"), problems
+    assert not _has(problems, "enterprise_statistics"), problems
+    assert len(problems) == 2, problems

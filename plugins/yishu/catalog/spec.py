@@ -6,8 +6,9 @@ field and says what to do, and all problems are reported together.
 
 from __future__ import annotations
 
+import codecs
 import re
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,19 @@ TYPES = ("string", "integer", "decimal", "date", "datetime", "text")
 POLICIES = ("drop", "keep", "mask", "pseudonymize", "generalize", "encrypt", "redact")
 GENERALIZE_TO = ("month", "quarter", "year", "age_band", "gender", "province", "district")
 GRADES = ("A", "B", "C", "D", "E")
+LOCATION_PLACEHOLDERS = ("home", "repo", "partition")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# YAML value types accepted per dataclass annotation (annotations are strings here);
+# fields not listed (Any, tuples, nested mappings) are checked where they are loaded.
+_FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "str": ((str,), "a string"),
+    "str | None": ((str, type(None)), "a string"),
+    "bool": ((bool,), "true or false"),
+    "bool | None": ((bool, type(None)), "true or false"),
+    "int": ((int,), "a whole number"),
+    "float": ((int, float), "a number"),
+    "dict | None": ((dict, type(None)), "a mapping"),
+}
 
 
 class CatalogError(Exception):
@@ -154,6 +167,9 @@ def _read_yaml(path: Path, problems: list[str]) -> dict:
     except UnicodeDecodeError:
         problems.append(f"{path}: not UTF-8 text: save the file as UTF-8")
         return {}
+    except OSError as exc:
+        problems.append(f"{path}: cannot be read ({exc.strerror or exc}): make it a readable file")
+        return {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -165,28 +181,73 @@ def _read_yaml(path: Path, problems: list[str]) -> dict:
     return data
 
 
-def _build(cls, path: Path, where: str, data: Any, problems: list[str], **extra):
-    """Instantiate a dataclass from YAML, naming unknown or missing fields."""
+def _mapping(value: Any, path: Path, where: str, problems: list[str]) -> dict:
+    """A YAML mapping (`None`, an empty entry, counts as empty); anything else is a problem."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{path}: {where}: expected a mapping ({{name: {{...}}}}), got "
+                        f"{_kind(value)}: write one `name:` entry per line, not a `- ` list")
+        return {}
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "true/false",
+            int: "a whole number", float: "a number", type(None): "nothing"}.get(
+        type(value), type(value).__name__)
+
+
+def _sub(where: str, name: str) -> str:
+    """The YAML path of field `name` under `where` ('source'/'product' are the top level)."""
+    return name if where in ("source", "product") else f"{where}.{name}"
+
+
+def _build(cls, path: Path, where: str, data: Any, problems: list[str],
+           aliases: dict[str, str] | None = None, **extra):
+    """Instantiate a dataclass from YAML, naming unknown, missing or mistyped fields.
+
+    `aliases` maps a dataclass field to the YAML key users write (e.g. source_column: from).
+    """
+    aliases = aliases or {}
     if not isinstance(data, dict):
-        problems.append(f"{path}: {where}: expected a mapping, got {type(data).__name__}")
+        problems.append(f"{path}: {where}: expected a mapping, got {_kind(data)}")
         return None
-    known = set(cls.__dataclass_fields__) - set(extra)
-    unknown = sorted(set(data) - known)
+    fields = cls.__dataclass_fields__
+    known = set(fields) - set(extra)
+    unknown = sorted(str(k) for k in set(data) - known)
     if unknown:
-        problems.append(f"{path}: {where}: unknown field(s) {unknown}: allowed are {sorted(known)}")
+        allowed = sorted(aliases.get(k, k) for k in known)
+        problems.append(f"{path}: {where}: unknown field(s) {unknown}: allowed are {allowed}")
         return None
-    try:
-        return cls(**data, **extra)
-    except TypeError as exc:
-        missing = re.findall(r"'(\w+)'", str(exc))
-        problems.append(f"{path}: {where}: missing required field(s) {missing}")
+    missing = sorted(aliases.get(k, k) for k, f in fields.items()
+                     if k not in data and k not in extra
+                     and f.default is MISSING and f.default_factory is MISSING)
+    if missing:
+        problems.append(f"{path}: {where}: missing required field(s) {missing}: add them")
         return None
+    mistyped = False
+    for key, value in data.items():
+        types, what = _FIELD_TYPES.get(str(fields[key].type), ((object,), ""))
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            hint = "quote it" if str in types else f"write {what}"
+            problems.append(f"{path}: {_sub(where, aliases.get(key, key))}: expected {what}, "
+                            f"got {_kind(value)} {value!r}: {hint}")
+            mistyped = True
+    if mistyped:
+        return None
+    return cls(**data, **extra)
 
 
 def _load_elements(path: Path, problems: list[str]) -> dict[str, Element]:
     elements = {}
-    for name, data in (_read_yaml(path, problems).get("elements") or {}).items():
-        if isinstance(data, dict) and "allowed" in data and data["allowed"] is not None:
+    for name, data in _mapping(_read_yaml(path, problems).get("elements"), path, "elements",
+                               problems).items():
+        if isinstance(data, dict) and data.get("allowed") is not None:
+            if not isinstance(data["allowed"], list):
+                problems.append(f"{path}: elements.{name}.allowed: expected a list of values, "
+                                f"got {_kind(data['allowed'])}: write [a, b, ...]")
+                continue
             data = {**data, "allowed": tuple(data["allowed"])}
         element = _build(Element, path, f"elements.{name}", data, problems, name=name)
         if element is None:
@@ -215,14 +276,28 @@ def _load_source(path: Path, problems: list[str]) -> Source | None:
     if not data:
         return None
     columns = {}
-    for col, spec in (data.get("columns") or {}).items():
+    for col, spec in _mapping(data.get("columns"), path, "columns", problems).items():
         built = _build(SourceColumn, path, f"columns.{col}", spec, problems, name=col)
         if built:
             columns[col] = built
     data = {**data, "columns": columns}
     source = _build(Source, path, "source", data, problems, file=path)
-    if source and source.name != path.stem:
+    if source is None:
+        return None
+    if source.name != path.stem:
         problems.append(f"{path}: name: '{source.name}' must equal the file name '{path.stem}'")
+    try:
+        codecs.lookup(source.encoding)
+    except LookupError:
+        problems.append(f"{path}: encoding: unknown encoding '{source.encoding}': use one "
+                        "Python knows, e.g. utf-8, gb18030 or utf-8-sig")
+    try:
+        source.location.format(**{name: "x" for name in LOCATION_PLACEHOLDERS})
+    except (KeyError, ValueError, IndexError, AttributeError, TypeError) as exc:
+        problems.append(f"{path}: location: '{source.location}' cannot be filled in "
+                        f"({type(exc).__name__}: {exc}): use only the placeholders "
+                        + ", ".join(f"{{{n}}}" for n in LOCATION_PLACEHOLDERS)
+                        + " (write {{ and }} for literal braces)")
     return source
 
 
@@ -231,16 +306,35 @@ def _load_product(path: Path, problems: list[str]) -> Product | None:
     if not data:
         return None
     columns = {}
-    for col, spec in (data.get("columns") or {}).items():
+    for col, spec in _mapping(data.get("columns"), path, "columns", problems).items():
         if isinstance(spec, dict):
-            spec = {"source_column": spec.get("from"), "policy": spec.get("policy", "keep"),
+            if "source_column" in spec:  # the dataclass field, not a YAML key
+                problems.append(f"{path}: columns.{col}: unknown field(s) ['source_column']: "
+                                "allowed are ['from', 'policy', 'to']")
+                continue
+            # YAML `from` is the dataclass field `source_column`
+            spec = {**({"source_column": spec["from"]} if "from" in spec else {}),
+                    "policy": spec.get("policy", "keep"),
                     **{k: v for k, v in spec.items() if k not in ("from", "policy")}}
-        built = _build(ProductColumn, path, f"columns.{col}", spec, problems, name=col)
+        built = _build(ProductColumn, path, f"columns.{col}", spec, problems,
+                       aliases={"source_column": "from"}, name=col)
         if built:
             columns[col] = built
-    data = {**data, "columns": columns,
-            "quasi_identifiers": tuple(data.get("quasi_identifiers") or ()),
-            "exclude_rows": tuple(data.get("exclude_rows") or ())}
+    lists = {}
+    for key in ("quasi_identifiers", "exclude_rows"):
+        value = data.get(key)
+        if value is None:
+            lists[key] = ()
+        elif not isinstance(value, list):
+            problems.append(f"{path}: {key}: expected a list, got {_kind(value)}: write [...]")
+            lists[key] = ()
+        else:
+            lists[key] = tuple(value)
+    for i, qi in enumerate(lists["quasi_identifiers"]):
+        if not isinstance(qi, str):
+            problems.append(f"{path}: quasi_identifiers[{i}]: expected an output column name, "
+                            f"got {_kind(qi)} {qi!r}")
+    data = {**data, "columns": columns, **lists}
     product = _build(Product, path, "product", data, problems, file=path)
     if product and product.name != path.stem:
         problems.append(f"{path}: name: '{product.name}' must equal the file name '{path.stem}'")
@@ -291,6 +385,7 @@ def _check_products(cat: Catalog, problems: list[str]) -> None:
         if source is None:
             problems.append(f"{where}: source: unknown source '{product.source}'")
             continue
+        quasi: list[tuple[str, Element]] = []
         for col in product.columns.values():
             field_ = f"{where}: columns.{col.name}"
             if col.source_column not in source.columns:
@@ -301,7 +396,8 @@ def _check_products(cat: Catalog, problems: list[str]) -> None:
             if element is None:
                 continue
             authority = cat.sources.get(element.source)
-            is_reference = bool(authority and authority.key and
+            # (a key that is not one of the authority's columns is reported by _check_sources)
+            is_reference = bool(authority and authority.key in authority.columns and
                                 authority.columns[authority.key].element == element.name)
             # A foreign key (the authority's own key, e.g. a station_id) references the
             # authoritative record rather than copying an attribute of it.
@@ -314,25 +410,60 @@ def _check_products(cat: Catalog, problems: list[str]) -> None:
                 problems.append(f"{field_}.policy: '{col.policy}' is not one of {list(POLICIES)}")
             if col.policy == "generalize" and col.to not in GENERALIZE_TO:
                 problems.append(f"{field_}.to: generalize needs `to:` one of {list(GENERALIZE_TO)}")
-            if col.policy == "keep" and not element.publishable:
-                problems.append(f"{field_}: element '{element.name}' is {element.security_level} "
-                                "data and is never published: drop it")
+            if col.policy != "drop" and not element.publishable:
+                problems.append(f"{field_}.policy: element '{element.name}' is "
+                                f"{element.security_level} data and is never published, not "
+                                f"even with policy '{col.policy}': use `policy: drop` or remove "
+                                "the column")
+            if col.policy != "drop" and (
+                    element.quasi_identifier or
+                    (col.policy == "generalize" and element.classification == "personal")):
+                quasi.append((col.name, element))
         for i, rule in enumerate(product.exclude_rows):
             if not isinstance(rule, dict) or set(rule) - {"column", "starts_with", "why"} or \
-                    rule.get("column") not in source.columns or not rule.get("starts_with"):
+                    not isinstance(rule.get("column"), str) or \
+                    rule.get("column") not in source.columns:
                 problems.append(f"{where}: exclude_rows[{i}]: use {{column: <source column>, "
                                 "starts_with: <prefix>, why: <reason>}")
+            elif not isinstance(rule.get("starts_with"), str) or not rule["starts_with"]:
+                problems.append(f"{where}: exclude_rows[{i}].starts_with: expected a non-empty "
+                                f"text prefix, got {_kind(rule.get('starts_with'))} "
+                                f"{rule.get('starts_with')!r}: quote it, e.g. starts_with: '92'")
         if product.aggregate is not None:
             _check_aggregate(product, problems)
         for qi in product.quasi_identifiers:
-            if qi not in product.columns:
+            if isinstance(qi, str) and qi not in product.columns:
                 problems.append(f"{where}: quasi_identifiers: '{qi}' is not an output column")
+        if product.aggregate is None:
+            # Without the declaration the k-anonymity gate would have nothing to check.
+            for name, element in quasi:
+                if name not in product.quasi_identifiers:
+                    why = (f"element '{element.name}' has `quasi_identifier: true`"
+                           if element.quasi_identifier else
+                           f"it generalizes personal element '{element.name}'")
+                    problems.append(f"{where}: quasi_identifiers: output column '{name}' is a "
+                                    f"quasi-identifier ({why}): add '{name}' to "
+                                    "quasi_identifiers")
+        outputs = {n for n, c in product.columns.items() if c.policy != "drop"}
+        if product.sensitive_attribute is not None and \
+                product.sensitive_attribute not in outputs:
+            problems.append(f"{where}: sensitive_attribute: '{product.sensitive_attribute}' is "
+                            f"not an output column: name one of {sorted(outputs)}")
     for zone in cat.zones.values():
         if zone.max_level not in LEVELS:
             problems.append(f"{cat.root / 'zones.yaml'}: zones.{zone.name}.max_level: use L1..L4")
         if zone.min_quality_grade not in GRADES:
             problems.append(f"{cat.root / 'zones.yaml'}: zones.{zone.name}.min_quality_grade: "
                             "use A..E")
+
+
+def _check_zone(zone: Zone, path: Path, problems: list[str]) -> None:
+    where = f"{path}: zones.{zone.name}"
+    if zone.k < 1:
+        problems.append(f"{where}.k: {zone.k} is below 1: k-anonymity needs a whole number ≥ 1")
+    if not 0 <= zone.max_suppression <= 1:
+        problems.append(f"{where}.max_suppression: {zone.max_suppression} is a share of rows: "
+                        "use a number from 0 to 1 (e.g. 0.05)")
 
 
 AGGREGATE_OPS = ("count", "sum", "mean", "median", "min", "max")
@@ -345,15 +476,28 @@ def _check_aggregate(product: Product, problems: list[str]) -> None:
         problems.append(f"{where}: use {{group_by: [...], measures: {{name: {{op, column}}}}, "
                         "min_cell: N}")
         return
-    for col in agg.get("group_by") or []:
-        if col not in product.columns:
-            problems.append(f"{where}.group_by: '{col}' is not an output column")
-    for name, measure in (agg.get("measures") or {}).items():
+    group_by = agg.get("group_by")
+    if not isinstance(group_by, list) or not group_by:
+        got = "an empty list" if group_by == [] else _kind(group_by)
+        problems.append(f"{where}.group_by: expected a non-empty list of output columns, got "
+                        f"{got}: write group_by: [column, ...]")
+    else:
+        for col in group_by:
+            if not isinstance(col, str) or col not in product.columns:
+                problems.append(f"{where}.group_by: '{col}' is not an output column")
+    measures = agg.get("measures")
+    if not isinstance(measures, dict):
+        problems.append(f"{where}.measures: expected a mapping {{name: {{op, column}}}}, got "
+                        f"{_kind(measures)}")
+        measures = {}
+    for name, measure in measures.items():
         if not isinstance(measure, dict) or measure.get("op") not in AGGREGATE_OPS:
             problems.append(f"{where}.measures.{name}.op: use one of {list(AGGREGATE_OPS)}")
-        elif measure["op"] != "count" and measure.get("column") not in product.columns:
+        elif measure["op"] != "count" and (not isinstance(measure.get("column"), str) or
+                                           measure["column"] not in product.columns):
             problems.append(f"{where}.measures.{name}.column: name an output column")
-    if not isinstance(agg.get("min_cell", 0), int) or agg.get("min_cell", 0) < 1:
+    min_cell = agg.get("min_cell", 0)
+    if not isinstance(min_cell, int) or isinstance(min_cell, bool) or min_cell < 1:
         problems.append(f"{where}.min_cell: a positive whole number (small-cell suppression)")
 
 
@@ -362,9 +506,12 @@ def load_catalog(root: Path | None = None) -> Catalog:
     problems: list[str] = []
     elements = _load_elements(root / "elements.yaml", problems)
     zones = {}
-    for name, data in (_read_yaml(root / "zones.yaml", problems).get("zones") or {}).items():
-        zone = _build(Zone, root / "zones.yaml", f"zones.{name}", data, problems, name=name)
+    zones_path = root / "zones.yaml"
+    for name, data in _mapping(_read_yaml(zones_path, problems).get("zones"), zones_path,
+                               "zones", problems).items():
+        zone = _build(Zone, zones_path, f"zones.{name}", data, problems, name=name)
         if zone:
+            _check_zone(zone, zones_path, problems)
             zones[name] = zone
     sources = {s.name: s for p in sorted((root / "sources").glob("*.yaml"))
                if (s := _load_source(p, problems))}
