@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from yishu import storage
 from yishu.access import audit
-from yishu.catalog.models import ProductRun, ProductVersion, session
+from yishu.catalog.models import ProductRun, ProductVersion, session, upsert
 from yishu.catalog.spec import GRADES, LEVELS, Catalog
 from yishu.catalog.voucher import file_sha256, sign
 from yishu.deid import policy as deid_policy
@@ -42,14 +42,8 @@ class NothingToPublish(Exception):
 
 def _record(product: str, partition: str, status: str, reason: str | None = None,
             report: str | None = None) -> None:
-    with session() as s:
-        run = s.scalar(select(ProductRun).where(ProductRun.product == product,
-                                                ProductRun.partition == partition))
-        if run is None:
-            run = ProductRun(product=product, partition=partition)
-            s.add(run)
-        run.status, run.reason, run.report_path = status, reason, report
-        s.commit()
+    upsert(ProductRun, {"product": product, "partition": partition}, status=status,
+           reason=reason, report_path=report)
 
 
 def _block(ref: dict, reason: str) -> dict:

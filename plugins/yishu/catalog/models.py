@@ -6,7 +6,17 @@ import datetime as dt
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, UniqueConstraint, create_engine
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    select,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from yishu import settings
@@ -112,6 +122,19 @@ def _engine(url: str):
     engine = create_engine(url)
     migrate(engine)
     return engine
+
+
+def upsert(model, keys: dict, **fields):
+    """Insert or update the one row of `model` with these key values (reruns are safe)."""
+    with session() as s:
+        row = s.scalar(select(model).filter_by(**keys))
+        if row is None:
+            row = model(**keys)
+            s.add(row)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        s.commit()
+        return row
 
 
 def session() -> Session:

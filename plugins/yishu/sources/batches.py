@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from yishu import storage
 from yishu.access import audit
-from yishu.catalog.models import USABLE_STATUSES, Batch, session
+from yishu.catalog.models import USABLE_STATUSES, Batch, session, upsert
 from yishu.catalog.spec import Catalog, Source
 from yishu.deid.operators import mask
 from yishu.sources.collect import CollectResult
@@ -53,15 +53,7 @@ def _timeliness(cat: Catalog, source: Source, df: pd.DataFrame, partition: str,
 
 
 def _upsert(source: str, partition: str, **fields) -> Batch:
-    with session() as s:
-        batch = s.scalar(select(Batch).where(Batch.source == source, Batch.partition == partition))
-        if batch is None:
-            batch = Batch(source=source, partition=partition)
-            s.add(batch)
-        for key, value in fields.items():
-            setattr(batch, key, value)
-        s.commit()
-        return batch
+    return upsert(Batch, {"source": source, "partition": partition}, **fields)
 
 
 def get_batch(source: str, partition: str) -> Batch:
