@@ -5,7 +5,7 @@ import re
 import typer
 from typer.testing import CliRunner
 
-from yishu.catalog import spec
+from yishu.definitions import models as spec
 from yishu.cli import app
 from yishu.settings import REPO_ROOT
 
@@ -91,7 +91,7 @@ def test_reidentify_is_audited_and_refuses_foreign_values():
 def test_scan_and_auto_deidentify_an_ad_hoc_file(tmp_path):
     import pyarrow.parquet as pq
 
-    from yishu.sources.sample import generate
+    from yishu.samples.generate import generate
 
     table = generate("health_visits", 300, seed=5, dirty=False)
     source = tmp_path / "visits.parquet"

@@ -9,11 +9,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from yishu.airflow.runner import run_dag
-from yishu.catalog.spec import load_catalog
-from yishu.catalog.voucher import verify
-from yishu.product_stages import published_versions
-from yishu.sources import batches
-from yishu.sources.sample import write_sample
+from yishu.definitions.models import load_catalog
+from yishu.pipeline.voucher import verify
+from yishu.pipeline.products import published_versions
+from yishu.pipeline import batches
+from yishu.samples.generate import write_sample
 
 PARTITION = "2026-11-01"
 
@@ -47,7 +47,7 @@ def test_dirty_batch_is_quarantined_with_a_readable_reason_and_nothing_lost(flow
 
 
 def test_planted_dirty_rows_are_caught_by_the_right_expectations(flow):
-    from yishu.sources.sample import dirty_rows
+    from yishu.samples.generate import dirty_rows
 
     planted = dirty_rows("health_visits", 1500, seed=11)
     result = json.loads(Path(flow["quarantined"].validation_path).read_text(encoding="utf-8"))

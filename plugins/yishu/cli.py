@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from yishu.catalog.spec import CatalogError, load_catalog
+from yishu.definitions.models import CatalogError, load_catalog
 
 SAMPLE_ROWS = 10_000  # rows read to classify columns (scan, deidentify --auto)
 app = typer.Typer(help="Yishu (一数): public-data authorized operation pipelines.",
@@ -85,8 +85,8 @@ def sample(rows: int = typer.Option(2000, min=1, help="rows of health_visits (ot
                                         callback=_partition),
            clean: bool = typer.Option(False, help="no planted dirty rows")):
     """Generate the sample government sources into YISHU_HOME/inbox/."""
-    from yishu.sources.sample import SOURCES as SAMPLE_SOURCES
-    from yishu.sources.sample import sample_rows, write_sample
+    from yishu.samples.generate import SOURCES as SAMPLE_SOURCES
+    from yishu.samples.generate import sample_rows, write_sample
 
     for source in SAMPLE_SOURCES:
         n = sample_rows(source, rows)
@@ -122,8 +122,8 @@ def run(name: str = typer.Argument(..., help="a source or product name"),
 
 
 def _print_run(cat, name: str, partition: str, result) -> None:
-    from yishu.catalog.models import ProductRun, session
-    from yishu.sources.batches import BatchNotFound, get_batch
+    from yishu.db.models import ProductRun, session
+    from yishu.pipeline.batches import BatchNotFound, get_batch
 
     tasks = " → ".join(f"{t}:{s}" for t, s in result.tasks.items())
     console.print(f"[bold]{result.dag_id}[/] {result.state}  ({tasks})", highlight=False)
@@ -151,7 +151,7 @@ def _print_run(cat, name: str, partition: str, result) -> None:
 @catalog_app.command("ls")
 def catalog_ls(as_json: bool = typer.Option(False, "--json", help="machine-readable output")):
     """Published product versions: zone, product, version, rows, security level, grade."""
-    from yishu.product_stages import published_versions
+    from yishu.pipeline.products import published_versions
 
     versions = published_versions()
     if as_json:
@@ -175,7 +175,7 @@ def catalog_ls(as_json: bool = typer.Option(False, "--json", help="machine-reada
 def quarantine_ls(all_: bool = typer.Option(False, "--all", help="every batch, not only "
                                             "quarantined ones")):
     """Quarantined batches (or all batches with --all)."""
-    from yishu.sources.batches import list_batches
+    from yishu.pipeline.batches import list_batches
 
     table = Table(title="Batches" if all_ else "Quarantined batches (隔离批次)")
     for col in ("source", "partition", "status", "rows", "score", "grade", "reason"):
@@ -190,7 +190,7 @@ def quarantine_ls(all_: bool = typer.Option(False, "--all", help="every batch, n
 def quarantine_show(source: str,
                     partition: str = typer.Argument(DEMO_PARTITION, callback=_partition)):
     """Why a batch was quarantined: failed expectations, counts, example rows."""
-    from yishu.sources.batches import BatchNotFound, get_batch
+    from yishu.pipeline.batches import BatchNotFound, get_batch
 
     try:
         b = get_batch(source, partition)
@@ -218,7 +218,7 @@ def quarantine_show(source: str,
 
 
 def _review(source: str, partition: str, decision: str, reason: str) -> None:
-    from yishu.sources.batches import BatchNotFound, review
+    from yishu.pipeline.batches import BatchNotFound, review
 
     try:
         b = review(source, partition, decision, reason)
@@ -255,7 +255,7 @@ def report(source: str = typer.Argument(..., help="a source name"),
            as_json: bool = typer.Option(False, "--json", help="print the report as JSON")):
     """Write the steward report of a source batch (HTML + JSON)."""
     from yishu.reports.steward import build_report, write_report
-    from yishu.sources.batches import BatchNotFound
+    from yishu.pipeline.batches import BatchNotFound
 
     cat = _catalog()
     if source not in cat.sources:
@@ -466,7 +466,7 @@ def voucher_verify(folder: Path = typer.Argument(..., help="a product version fo
         voucher = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         fail(f"{path}: not a voucher (invalid JSON: {exc}): ask the bureau for the version again")
-    from yishu.catalog.voucher import verify
+    from yishu.pipeline.voucher import verify
 
     problems = verify(voucher, folder, trusted_key.read_text() if trusted_key else None)
     for p in problems:

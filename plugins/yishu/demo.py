@@ -11,7 +11,7 @@ import time
 from rich.console import Console
 
 from yishu import settings, storage
-from yishu.catalog.spec import load_catalog
+from yishu.definitions.models import load_catalog
 
 STEWARD_NOTE = ("demo steward: check-digit errors are typing errors of the hospital's front "
                 "desk; rows are pseudonymized downstream, release for the insurance zone")
@@ -22,7 +22,7 @@ COLLECT_ORDER = ("market_enterprise", "health_visits", "station_inspections", "e
 
 def _collect(console: Console, names, partition: str) -> None:
     from yishu.airflow.runner import run_dag
-    from yishu.sources.batches import get_batch
+    from yishu.pipeline.batches import get_batch
 
     for name in names:
         started = time.monotonic()
@@ -40,10 +40,10 @@ def _collect(console: Console, names, partition: str) -> None:
 
 def run_demo(console: Console, *, rows: int, partition: str) -> None:
     from yishu.airflow.runner import prepare
-    from yishu.product_stages import published_versions
-    from yishu.sources.batches import get_batch, review
-    from yishu.sources.sample import SOURCES as SAMPLE_SOURCES
-    from yishu.sources.sample import sample_rows, write_sample
+    from yishu.pipeline.products import published_versions
+    from yishu.pipeline.batches import get_batch, review
+    from yishu.samples.generate import SOURCES as SAMPLE_SOURCES
+    from yishu.samples.generate import sample_rows, write_sample
 
     cat = load_catalog()
     home = settings.load().home
@@ -79,7 +79,7 @@ def run_demo(console: Console, *, rows: int, partition: str) -> None:
 
     console.print("\n[bold]4. Product DAGs[/] (build → de-identify → risk check → publish)")
     from yishu.airflow.runner import run_dag
-    from yishu.catalog.models import ProductRun, session
+    from yishu.db.models import ProductRun, session
 
     for name in cat.products:
         started = time.monotonic()

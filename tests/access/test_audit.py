@@ -1,7 +1,7 @@
 from sqlalchemy import select, update
 
 from yishu.access import audit
-from yishu.catalog.models import session
+from yishu.db.models import session
 
 
 def test_chain_verifies_and_detects_edit_and_delete(tmp_path, monkeypatch):
@@ -27,7 +27,7 @@ def test_deleted_entry_breaks_the_chain(tmp_path, monkeypatch):
 
 
 def test_removed_tail_is_noticed_through_catalog_facts(tmp_path, monkeypatch):
-    from yishu.sources import batches
+    from yishu.pipeline import batches
 
     monkeypatch.setenv("YISHU_HOME", str(tmp_path))
     # a steward's decision is a catalog fact: its audit entry must exist

@@ -3,7 +3,7 @@
 import pytest
 
 from yishu.airflow.runner import load_dags
-from yishu.catalog.spec import load_catalog
+from yishu.definitions.models import load_catalog
 
 
 @pytest.fixture(scope="module")

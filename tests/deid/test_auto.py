@@ -3,7 +3,7 @@ import pytest
 
 from yishu.deid import auto
 from yishu.deid.engine import ColumnAction
-from yishu.sources import sample
+from yishu.samples import generate as sample
 
 
 @pytest.fixture(scope="module")

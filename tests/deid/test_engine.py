@@ -7,7 +7,7 @@ import pytest
 
 from yishu.deid import operators
 from yishu.deid.engine import ColumnAction, Plan, deidentify_stream, shared_scanner
-from yishu.sources import sample
+from yishu.samples import generate as sample
 
 SECRET = b"s" * 32
 ROWS = 300

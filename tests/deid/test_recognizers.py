@@ -202,7 +202,7 @@ def _jieba_names_whole_text(text: str) -> list[tuple[int, int]]:
 
 def test_jieba_fallback_by_block_agrees_with_whole_text():
     from yishu.deid.recognizers.cn_person_recognizer import CnPersonRecognizer
-    from yishu.sources import sample
+    from yishu.samples import generate as sample
 
     recognizer = CnPersonRecognizer()
     texts = [

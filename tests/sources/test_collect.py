@@ -1,7 +1,7 @@
 import pyarrow.parquet as pq
 import pytest
 
-from yishu.catalog.spec import load_catalog
+from yishu.definitions.models import load_catalog
 from yishu.sources.collect import SourceUnavailable, collect
 
 

@@ -1,6 +1,6 @@
 import json
 
-from yishu.catalog.spec import load_catalog
+from yishu.definitions.models import load_catalog
 from yishu.standard.suites import generated_expectations, stale_suites, write_suites
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yishu.catalog.models import Base, session
+from yishu.db.models import Base, session
 
 GENESIS = "0" * 64
 
@@ -101,7 +101,7 @@ def verify() -> list[str]:
 
 
 def _missing_facts(log: list[AuditEntry]) -> list[str]:
-    from yishu.catalog.models import Batch, ProductVersion
+    from yishu.db.models import Batch, ProductVersion
 
     hashes = {e.hash for e in log}
     seen = {(e.action, e.subject) for e in log}

@@ -12,7 +12,7 @@ import datetime as dt
 from airflow.sdk import Asset, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from yishu.catalog.spec import Catalog, Product, Source, load_catalog
+from yishu.definitions.models import Catalog, Product, Source, load_catalog
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 DEFAULT_ARGS = {"owner": "data-bureau", "retries": 2, "retry_delay": dt.timedelta(minutes=5)}
@@ -59,7 +59,7 @@ def collect_dag(source: Source):
 
         @task
         def validate(ref: dict) -> dict:
-            from yishu.sources.batches import validate_and_land
+            from yishu.pipeline.batches import validate_and_land
             from yishu.sources.collect import CollectResult
 
             batch = validate_and_land(load_catalog(), CollectResult(**ref))
@@ -68,7 +68,7 @@ def collect_dag(source: Source):
 
         @task(outlets=[asset])
         def land(ref: dict, *, outlet_events) -> dict:
-            from yishu.catalog.models import USABLE_STATUSES
+            from yishu.db.models import USABLE_STATUSES
 
             if ref["status"] not in USABLE_STATUSES:
                 # Skipped: no Asset event, so no product reads a quarantined batch.
@@ -91,8 +91,8 @@ def publish_dag(product: Product):
     def publish_product():
         @task
         def build(**context) -> dict:
-            from yishu import product_stages
-            from yishu.product_stages import NothingToPublish
+            from yishu.pipeline import products as product_stages
+            from yishu.pipeline.products import NothingToPublish
 
             try:
                 return product_stages.build(load_catalog(), product.name, partition_of(context))
@@ -101,19 +101,19 @@ def publish_dag(product: Product):
 
         @task
         def deidentify(ref: dict) -> dict:
-            from yishu import product_stages
+            from yishu.pipeline import products as product_stages
 
             return product_stages.deidentify(load_catalog(), ref)
 
         @task
         def check_risk(ref: dict) -> dict:
-            from yishu import product_stages
+            from yishu.pipeline import products as product_stages
 
             return product_stages.check_risk(load_catalog(), ref)
 
         @task(outlets=[product_asset(product.name)])
         def publish(ref: dict) -> dict:
-            from yishu import product_stages
+            from yishu.pipeline import products as product_stages
 
             ref = product_stages.publish(load_catalog(), ref)
             if ref.get("blocked"):

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from yishu.catalog import spec
+from yishu.definitions import models as spec
 from yishu.deid import operators
 from yishu.errors import UserInputError
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yishu import keys
-from yishu.catalog.spec import LEVELS, Catalog, Element, Product, ProductColumn
+from yishu.definitions.models import LEVELS, Catalog, Element, Product, ProductColumn
 from yishu.deid import operators
 from yishu.errors import UserInputError
 

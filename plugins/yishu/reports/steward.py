@@ -16,9 +16,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
 from yishu import storage
-from yishu.catalog.models import ProductRun, ProductVersion, session
-from yishu.catalog.spec import Catalog
-from yishu.sources.batches import get_batch, list_batches
+from yishu.db.models import ProductRun, ProductVersion, session
+from yishu.definitions.models import Catalog
+from yishu.pipeline.batches import get_batch, list_batches
 from yishu.standard.quality import DIMENSION_ZH, DIMENSIONS
 
 TREND_RUNS = 10

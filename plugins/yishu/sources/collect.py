@@ -16,7 +16,7 @@ import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
 from yishu import storage
-from yishu.catalog.spec import Source
+from yishu.definitions.models import Source
 
 READERS = ("csv",)
 

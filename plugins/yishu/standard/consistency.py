@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from yishu import storage
-from yishu.catalog.spec import Catalog, Source
+from yishu.definitions.models import Catalog, Source
 
 
 def _pairs(cat: Catalog, source: Source):
@@ -27,7 +27,7 @@ def _pairs(cat: Catalog, source: Source):
 
 
 def consistency_rate(cat: Catalog, source: Source, df: pd.DataFrame) -> dict:
-    from yishu.sources.batches import latest_usable  # batches imports this module
+    from yishu.pipeline.batches import latest_usable  # batches imports this module
 
     checks, compared, disagreed = [], 0, 0
     for authority, here_key, there_key, here, there in _pairs(cat, source):

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from yishu import settings
-from yishu.catalog.spec import Catalog, CatalogError, Source
+from yishu.definitions.models import Catalog, CatalogError, Source
 
 # Identifiers whose check digit fails are wrong data, not style: they stop the batch.
 CRITICAL_VALIDATORS = {"cn_resident_id", "cn_uscc"}

@@ -1,4 +1,4 @@
-"""The deterministic sample-data generator (yishu.sources.sample)."""
+"""The deterministic sample-data generator (yishu.samples.generate)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pyarrow.csv as pacsv
 import pytest
 import yaml
 
-from yishu.sources import sample
+from yishu.samples import generate as sample
 from yishu.standard.identifiers import is_mobile, is_phone, is_resident_id, is_uscc
 
 ROWS = 2000

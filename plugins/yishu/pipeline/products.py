@@ -20,14 +20,14 @@ from sqlalchemy import func, select
 
 from yishu import storage
 from yishu.access import audit
-from yishu.catalog.models import ProductRun, ProductVersion, session, upsert
-from yishu.catalog.spec import GRADES, LEVELS, Catalog
-from yishu.catalog.voucher import file_sha256, sign
+from yishu.db.models import ProductRun, ProductVersion, session, upsert
+from yishu.definitions.models import GRADES, LEVELS, Catalog
+from yishu.pipeline.voucher import file_sha256, sign
 from yishu.deid import policy as deid_policy
 from yishu.deid import risk
 from yishu.deid.aggregate import aggregate
 from yishu.deid.scan import PERSONAL_IDENTIFIERS, identifies_a_person, scan_table
-from yishu.sources import batches
+from yishu.pipeline import batches
 
 # Columns whose element is at most this level are "not personal data"; they are sampled for
 # PII before de-identification (drift detection).

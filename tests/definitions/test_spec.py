@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from yishu.catalog.spec import CatalogError, load_catalog
+from yishu.definitions.models import CatalogError, load_catalog
 
 
 def _edit(path, fn):

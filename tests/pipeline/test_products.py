@@ -4,11 +4,11 @@ import dataclasses
 
 import pytest
 
-from yishu import product_stages as stages
-from yishu.catalog.spec import ProductColumn, load_catalog
-from yishu.sources import batches
+from yishu.pipeline import products as stages
+from yishu.definitions.models import ProductColumn, load_catalog
+from yishu.pipeline import batches
 from yishu.sources.collect import collect
-from yishu.sources.sample import write_sample
+from yishu.samples.generate import write_sample
 
 PARTITION = "2026-10-01"
 
@@ -80,7 +80,7 @@ def test_aggregate_product_suppresses_small_cells(landed):
 
 
 def test_unreadable_or_empty_batches_are_quarantined_and_rejection_is_final(landed, tmp_path):
-    from yishu.sources.batches import review
+    from yishu.pipeline.batches import review
 
     source = landed.sources["station_inspections"]
     for partition, content in (("2026-10-02", b"\xff\xfe\x00bad"),
@@ -118,7 +118,7 @@ def test_published_report_does_not_reveal_suppressed_rows(landed):
     ref = _run(landed, "insurance_visits")
     folder = Path(ref["path"]) if "path" in ref else None
     if folder is None:  # already published by an earlier test: same inputs
-        from yishu.product_stages import published_versions
+        from yishu.pipeline.products import published_versions
 
         folder = Path([v for v in published_versions() if v.product == "insurance_visits"][-1]
                       .path)

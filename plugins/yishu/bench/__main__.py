@@ -168,7 +168,7 @@ def _run_presidio(args) -> dict:
 
 def _note_patterns() -> list[re.Pattern]:
     """One regex per note template of the generator, a named group per filled-in field."""
-    from yishu.sources import sample
+    from yishu.samples import generate as sample
 
     patterns = []
     for _, parts in sample._NOTE_TEMPLATES:
@@ -279,7 +279,7 @@ def _generate(path: Path, rows: int, columns: list[str] | None = None) -> None:
     """health_visits rows written chunk by chunk (a 10M-row file never sits in memory)."""
     import pyarrow.parquet as pq
 
-    from yishu.sources import sample
+    from yishu.samples import generate as sample
 
     writer = None
     for chunk in sample.iter_generate("health_visits", rows, chunk_rows=100_000):
@@ -371,8 +371,8 @@ def run_stream(console, tmp: Path, rows: int, workers: int, columns: list[str]) 
 
 
 def run_validation(console, tmp: Path, rows: int) -> None:
-    from yishu.catalog.spec import load_catalog
-    from yishu.sources.batches import typed_frame
+    from yishu.definitions.models import load_catalog
+    from yishu.pipeline.batches import typed_frame
     from yishu.standard.suites import read_suite
     from yishu.standard.validate import run_suite
 

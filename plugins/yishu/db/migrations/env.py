@@ -1,10 +1,10 @@
-"""Alembic environment of the catalog database; run by yishu.catalog.models.migrate()."""
+"""Alembic environment of the catalog database; run by yishu.db.models.migrate()."""
 
 from alembic import context
 from sqlalchemy import create_engine
 
 import yishu.access.audit  # noqa: F401 - registers the audit_log table
-from yishu.catalog.models import Base
+from yishu.db.models import Base
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -5,7 +5,7 @@ from sqlalchemy import create_engine, inspect
 
 from tests import pg_server
 from yishu.access import audit
-from yishu.catalog.models import migrate
+from yishu.db.models import migrate
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from yishu import storage
 from yishu.access import audit
-from yishu.catalog.models import USABLE_STATUSES, Batch, session, upsert
-from yishu.catalog.spec import Catalog, Source
+from yishu.db.models import USABLE_STATUSES, Batch, session, upsert
+from yishu.definitions.models import Catalog, Source
 from yishu.deid.operators import mask
 from yishu.sources.collect import CollectResult
 from yishu.standard import quality

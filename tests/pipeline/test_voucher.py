@@ -1,7 +1,7 @@
 import json
 
 from yishu import keys
-from yishu.catalog.voucher import file_sha256, sign, verify
+from yishu.pipeline.voucher import file_sha256, sign, verify
 
 
 def test_voucher_verifies_and_detects_tampering(tmp_path):
