@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from yishu.resources import Resources
+from yishu.settings import Settings
+
 _HOME = Path(tempfile.mkdtemp(prefix="yishu-test-"))
 os.environ["YISHU_HOME"] = str(_HOME)
 os.environ["GX_ANALYTICS_ENABLED"] = "False"
@@ -18,6 +21,18 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def yishu_home() -> Path:
     return _HOME
+
+
+@pytest.fixture(scope="session")
+def res() -> Resources:
+    """The resources of the session's state folder (what the CLI and DAGs of the tests use)."""
+    return Resources.from_settings(Settings.for_home(_HOME))
+
+
+@pytest.fixture
+def fresh_res(tmp_path) -> Resources:
+    """Resources on an empty state folder of the test's own."""
+    return Resources.from_settings(Settings.for_home(tmp_path / "home"))
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import re
 import typer
 from typer.testing import CliRunner
 
-from yishu.definitions import models as spec
 from yishu.cli import app
+from yishu.definitions import models as spec
 from yishu.settings import REPO_ROOT
 
 runner = CliRunner()
@@ -66,19 +66,18 @@ def test_voucher_verify_needs_a_version_folder(tmp_path):
     assert result.exit_code == 1 and "no voucher.json" in result.output
 
 
-def test_reidentify_is_audited_and_refuses_foreign_values():
+def test_reidentify_is_audited_and_refuses_foreign_values(res):
     import pyarrow as pa
 
-    from yishu import keys
     from yishu.access import audit
     from yishu.deid.operators import encrypt
 
-    sealed = encrypt(pa.array(["440305199001011234"]), keys.encryption_key(),
+    sealed = encrypt(pa.array(["440305199001011234"]), res.keys.encryption_key(),
                      "finance")[0].as_py()
     result = runner.invoke(app, ["reidentify", sealed, "--zone", "finance", "--reason",
                                  "court order 42", "--actor", "bureau-admin"])
     assert result.exit_code == 0 and "440305199001011234" in result.output
-    last = audit.entries()[-1]
+    last = audit.entries(res.db)[-1]
     assert last.action == "reidentify" and last.actor == "bureau-admin"
     assert "440305199001011234" not in str(last.detail)
     bad = runner.invoke(app, ["reidentify", "not-a-sealed-value", "--zone", "finance",
@@ -91,7 +90,7 @@ def test_reidentify_is_audited_and_refuses_foreign_values():
 def test_scan_and_auto_deidentify_an_ad_hoc_file(tmp_path):
     import pyarrow.parquet as pq
 
-    from yishu.samples.generate import generate
+    from yishu.samples import generate
 
     table = generate("health_visits", 300, seed=5, dirty=False)
     source = tmp_path / "visits.parquet"
@@ -139,7 +138,7 @@ def test_malformed_and_wrongly_encoded_files_get_one_message(tmp_path):
 def test_deidentify_fails_when_identifiers_remain_beyond_the_sample(tmp_path):
     # phone numbers only after the rows used to classify: the column is kept, and the full
     # residual scan must catch what the sample could not
-    from yishu.cli import SAMPLE_ROWS
+    from yishu.cli.deid import SAMPLE_ROWS
 
     source = tmp_path / "late.csv"
     rows = ["id,remark"] + [f"{i},正常" for i in range(SAMPLE_ROWS)]

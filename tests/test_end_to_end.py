@@ -8,24 +8,37 @@ import pyarrow.csv as pv
 import pyarrow.parquet as pq
 import pytest
 
-from yishu.airflow.runner import run_dag
-from yishu.definitions.models import load_catalog
-from yishu.pipeline.voucher import verify
-from yishu.pipeline.products import published_versions
+from yishu.airflow import runner
+from yishu.db.queries import get_batch
+from yishu.db.queries import published_versions as versions_in
 from yishu.pipeline import batches
-from yishu.samples.generate import write_sample
+from yishu.pipeline.voucher import verify
+from yishu.samples import write_sample
 
 PARTITION = "2026-11-01"
 
 
 @pytest.fixture(scope="module")
-def flow(yishu_home):
-    raw = {name: write_sample(name, PARTITION, rows, seed=11)
+def flow(res):
+    global RES
+    RES = res
+    raw = {name: write_sample(res.storage, name, PARTITION, rows, seed=11)
            for name, rows in (("health_visits", 1500), ("market_enterprise", 600))}
     runs = {name: run_dag(f"collect__{name}", PARTITION)
             for name in ("market_enterprise", "health_visits", "ev_stations")}
-    quarantined = batches.get_batch("health_visits", PARTITION)
+    quarantined = get_batch(res.db, "health_visits", PARTITION)
     return {"raw": raw, "runs": runs, "quarantined": quarantined}
+
+
+RES = None  # the session's resources, set by `flow` (every test here depends on it)
+
+
+def run_dag(dag_id: str, partition: str):
+    return runner.run_dag(RES.settings, dag_id, partition)
+
+
+def published_versions():
+    return versions_in(RES.db)
 
 
 def _published_text(version) -> str:
@@ -42,12 +55,12 @@ def test_dirty_batch_is_quarantined_with_a_readable_reason_and_nothing_lost(flow
     record = json.loads((Path(batch.raw_path).parents[3] / "quarantine" / "health_visits" /
                          f"{PARTITION}.json").read_text(encoding="utf-8"))
     assert record["reason"] == batch.reason
-    assert batches.get_batch("market_enterprise", PARTITION).status == "landed"
-    assert batches.get_batch("ev_stations", PARTITION).status == "landed"  # real UrbanEV data
+    assert get_batch(RES.db, "market_enterprise", PARTITION).status == "landed"
+    assert get_batch(RES.db, "ev_stations", PARTITION).status == "landed"  # real UrbanEV data
 
 
 def test_planted_dirty_rows_are_caught_by_the_right_expectations(flow):
-    from yishu.samples.generate import dirty_rows
+    from yishu.samples import dirty_rows
 
     planted = dirty_rows("health_visits", 1500, seed=11)
     result = json.loads(Path(flow["quarantined"].validation_path).read_text(encoding="utf-8"))
@@ -73,7 +86,7 @@ def test_quarantined_source_publishes_nothing_until_released(flow):
 
 @pytest.fixture(scope="module")
 def published(flow):
-    batches.review("health_visits", PARTITION, "released", "test steward: reviewed")
+    batches.review(RES, "health_visits", PARTITION, "released", "test steward: reviewed")
     assert run_dag("collect__health_visits", PARTITION).tasks["land"] == "success"
     for product in ("insurance_visits", "enterprise_profile", "ev_charging_stations"):
         assert run_dag(f"publish__{product}", PARTITION).state == "success"
@@ -116,7 +129,7 @@ def test_free_text_note_is_redacted(flow, published):
 
 
 def test_insurance_product_reaches_k5(published):
-    cat = load_catalog()
+    cat = RES.catalog
     product = cat.products["insurance_visits"]
     df = pq.read_table(Path(published["insurance_visits"].path) / "data.parquet").to_pandas()
     sizes = df.groupby(list(product.quasi_identifiers), dropna=False).size()
@@ -137,7 +150,7 @@ def test_voucher_verifies_and_rerun_publishes_nothing_twice(published):
 def test_steward_report_shows_failures_and_decision(published):
     from yishu.reports.steward import write_report
 
-    html, data = write_report(load_catalog(), "health_visits", PARTITION)
+    html, data = write_report(RES, "health_visits", PARTITION)
     report = json.loads(data.read_text(encoding="utf-8"))
     failed = {(f["column"], f["type"]) for f in report["failed"]}
     assert ("patient_resident_id", "expect_column_values_to_be_valid_cn_resident_id") in failed
@@ -155,7 +168,7 @@ def test_steward_report_in_a_real_browser(published, tmp_path):
 
     from yishu.reports.steward import write_report
 
-    html, _ = write_report(load_catalog(), "health_visits", PARTITION, tmp_path)
+    html, _ = write_report(RES, "health_visits", PARTITION, tmp_path)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",

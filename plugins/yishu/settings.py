@@ -1,12 +1,18 @@
-"""Settings read from the environment: the only module that reads os.environ for Yishu."""
+"""Settings read from the environment: the only module that reads os.environ for Yishu.
+
+Everything else receives a `Settings` (usually inside `yishu.resources.Resources`), so tests
+switch settings by passing objects, not by editing the environment.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+_SECRET_PREFIX = "YISHU_KEY_"
 
 
 @dataclass(frozen=True)
@@ -15,7 +21,9 @@ class Settings:
     catalog_dir: Path  # YISHU_CATALOG: elements.yaml, zones.yaml, sources/, products/
     expectations_dir: Path  # YISHU_EXPECTATIONS: one suite per source
     db_url: str  # YISHU_DB_URL: catalog database (SQLite under home by default)
-    repo: Path
+    repo: Path = REPO_ROOT
+    # YISHU_KEY_<NAME>: keys given by the environment, which win over the key files
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def dags_dir(self) -> Path:
@@ -25,20 +33,37 @@ class Settings:
     def airflow_home(self) -> Path:
         return self.home / "airflow"
 
+    def secret(self, name: str) -> str | None:
+        """A key given in the environment (YISHU_KEY_<NAME>), or None."""
+        return self.secrets.get(name.upper())
 
-def load() -> Settings:
-    home = Path(os.environ.get("YISHU_HOME", ".yishu")).resolve()
+    def environ(self) -> dict[str, str]:
+        """These settings as environment variables (for tasks run by Airflow in-process or
+        in worker processes, which build their settings with `load()`)."""
+        return {"YISHU_HOME": str(self.home), "YISHU_CATALOG": str(self.catalog_dir),
+                "YISHU_EXPECTATIONS": str(self.expectations_dir), "YISHU_DB_URL": self.db_url,
+                **{_SECRET_PREFIX + name: value for name, value in self.secrets.items()}}
+
+    @classmethod
+    def for_home(cls, home: Path, **overrides) -> Settings:
+        """Defaults for a state folder (tests and tools that need no environment)."""
+        home = Path(home).resolve()
+        values = dict(home=home, catalog_dir=REPO_ROOT / "catalog",
+                      expectations_dir=REPO_ROOT / "expectations",
+                      db_url=f"sqlite:///{home / 'yishu.db'}")
+        return cls(**{**values, **overrides})
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment (os.environ unless given)."""
+    env = os.environ if environ is None else environ
+    home = Path(env.get("YISHU_HOME", ".yishu")).resolve()
     return Settings(
         home=home,
-        catalog_dir=Path(os.environ.get("YISHU_CATALOG", REPO_ROOT / "catalog")).resolve(),
-        expectations_dir=Path(
-            os.environ.get("YISHU_EXPECTATIONS", REPO_ROOT / "expectations")
-        ).resolve(),
-        db_url=os.environ.get("YISHU_DB_URL", f"sqlite:///{home / 'yishu.db'}"),
+        catalog_dir=Path(env.get("YISHU_CATALOG", REPO_ROOT / "catalog")).resolve(),
+        expectations_dir=Path(env.get("YISHU_EXPECTATIONS", REPO_ROOT / "expectations")).resolve(),
+        db_url=env.get("YISHU_DB_URL", f"sqlite:///{home / 'yishu.db'}"),
         repo=REPO_ROOT,
+        secrets={k.removeprefix(_SECRET_PREFIX).upper(): v for k, v in env.items()
+                 if k.startswith(_SECRET_PREFIX)},
     )
-
-
-def secret_from_env(name: str) -> str | None:
-    """A key given in the environment (YISHU_KEY_<NAME>), which wins over the key file."""
-    return os.environ.get(f"YISHU_KEY_{name.upper()}")

@@ -1,4 +1,5 @@
-"""Every path Yishu reads or writes under YISHU_HOME. Stages ask here; none builds a path by hand.
+"""Every path Yishu reads or writes under YISHU_HOME. Stages ask a `Storage`; none builds a path
+by hand.
 
 Layout:
     inbox/<source>/<partition>.csv          sample source files (what a government system drops)
@@ -17,7 +18,6 @@ import os
 import re
 from pathlib import Path
 
-from yishu import settings
 from yishu.errors import UserInputError
 
 _PARTITION_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -34,51 +34,48 @@ def check_partition(partition: str) -> str:
                          "(e.g. 2026-11-01)")
 
 
-def home() -> Path:
-    return settings.load().home
+class Storage:
+    """The state folder (YISHU_HOME) of one installation; folders are created on first use."""
 
+    def __init__(self, home: Path):
+        self.home = Path(home)
 
-def _dir(*parts: str) -> Path:
-    path = home().joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    def _dir(self, *parts: str) -> Path:
+        path = self.home.joinpath(*parts)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
+    def inbox_path(self, source: str, partition: str, suffix: str = ".csv") -> Path:
+        return self._dir("inbox", source) / f"{check_partition(partition)}{suffix}"
 
-def inbox_path(source: str, partition: str, suffix: str = ".csv") -> Path:
-    return _dir("inbox", source) / f"{check_partition(partition)}{suffix}"
+    def raw_dir(self, source: str, partition: str) -> Path:
+        path = self._dir("raw", source, check_partition(partition))
+        for folder in (path, path.parent, path.parent.parent):
+            folder.chmod(0o700)  # raw data never leaves the bureau (原始数据不出域)
+        return path
 
+    def raw_snapshot(self, source: str, partition: str, sha256: str, suffix: str) -> Path:
+        return self.raw_dir(source, partition) / f"{sha256}{suffix}"
 
-def raw_dir(source: str, partition: str) -> Path:
-    path = _dir("raw", source, check_partition(partition))
-    for folder in (path, path.parent, path.parent.parent):
-        folder.chmod(0o700)  # raw data never leaves the bureau (原始数据不出域)
-    return path
+    def quarantine_record(self, source: str, partition: str) -> Path:
+        return self._dir("quarantine", source) / f"{check_partition(partition)}.json"
 
+    def report_dir(self, source: str, partition: str) -> Path:
+        return self._dir("reports", source, check_partition(partition))
 
-def raw_snapshot(source: str, partition: str, sha256: str, suffix: str) -> Path:
-    return raw_dir(source, partition) / f"{sha256}{suffix}"
+    def work_dir(self, product: str, partition: str) -> Path:
+        return self._dir("work", product, check_partition(partition))
 
+    def products_dir(self) -> Path:
+        return self._dir("products")
 
-def quarantine_record(source: str, partition: str) -> Path:
-    return _dir("quarantine", source) / f"{check_partition(partition)}.json"
+    def product_version_dir(self, zone: str, product: str, version: int) -> Path:
+        return self._dir("products", zone, product, f"v{version}")
 
-
-def report_dir(source: str, partition: str) -> Path:
-    return _dir("reports", source, check_partition(partition))
-
-
-def work_dir(product: str, partition: str) -> Path:
-    return _dir("work", product, check_partition(partition))
-
-
-def product_version_dir(zone: str, product: str, version: int) -> Path:
-    return _dir("products", zone, product, f"v{version}")
-
-
-def keys_dir() -> Path:
-    path = _dir("keys")
-    os.chmod(path, 0o700)
-    return path
+    def keys_dir(self) -> Path:
+        path = self._dir("keys")
+        os.chmod(path, 0o700)
+        return path
 
 
 def write_private(path: Path, data: bytes) -> None:

@@ -3,16 +3,15 @@
 import pytest
 
 from yishu.airflow.runner import load_dags
-from yishu.definitions.models import load_catalog
 
 
 @pytest.fixture(scope="module")
-def dags():
-    return load_dags()
+def dags(res):
+    return load_dags(res.settings)
 
 
-def test_one_dag_per_source_and_product(dags):
-    cat = load_catalog()
+def test_one_dag_per_source_and_product(dags, res):
+    cat = res.catalog
     expected = {f"collect__{s}" for s in cat.sources} | {f"publish__{p}" for p in cat.products}
     assert set(dags) == expected
 
@@ -25,8 +24,8 @@ def test_owner_retries_tags(dags):
             assert task.retries >= 2, (dag.dag_id, task.task_id)
 
 
-def test_collect_emits_the_source_asset_and_products_are_scheduled_on_it(dags):
-    cat = load_catalog()
+def test_collect_emits_the_source_asset_and_products_are_scheduled_on_it(dags, res):
+    cat = res.catalog
     for name in cat.sources:
         land = dags[f"collect__{name}"].get_task("land")
         assert [a.uri for a in land.outlets] == [f"yishu://source/{name}"]
@@ -40,10 +39,8 @@ def test_collect_emits_the_source_asset_and_products_are_scheduled_on_it(dags):
             ["build", "deidentify", "check_risk", "publish"]
 
 
-def test_dag_files_are_thin():
-    from yishu import settings
-
-    for path in settings.load().dags_dir.glob("*.py"):
+def test_dag_files_are_thin(res):
+    for path in res.settings.dags_dir.glob("*.py"):
         text = path.read_text()
         assert len(text.splitlines()) <= 80
         assert "sqlalchemy" not in text and "requests" not in text

@@ -4,7 +4,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, inspect
 
-from yishu.db.models import MIGRATIONS, migrate
+from yishu.db.database import MIGRATIONS, migrate
 
 
 def test_migrations_match_models_and_are_idempotent(tmp_path):

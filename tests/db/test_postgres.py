@@ -5,7 +5,7 @@ from sqlalchemy import create_engine, inspect
 
 from tests import pg_server
 from yishu.access import audit
-from yishu.db.models import migrate
+from yishu.db.database import Database, migrate
 
 
 @pytest.fixture(scope="module")
@@ -15,14 +15,13 @@ def pg_url():
     stop()
 
 
-def test_migrations_and_audit_chain_on_postgresql(pg_url, tmp_path, monkeypatch):
+def test_migrations_and_audit_chain_on_postgresql(pg_url):
     engine = create_engine(pg_url)
     migrate(engine)
     assert {"batches", "product_versions", "product_runs", "audit_log"} <= set(
         inspect(engine).get_table_names())
-    monkeypatch.setenv("YISHU_HOME", str(tmp_path))
-    monkeypatch.setenv("YISHU_DB_URL", pg_url)
+    db = Database(pg_url)
     for i in range(3):
-        audit.record("product.publish", f"open/p/v{i}", {"rows": i}, actor="bureau")
-    assert audit.verify() == []
-    assert [e.subject for e in audit.entries()][-3:] == ["open/p/v0", "open/p/v1", "open/p/v2"]
+        audit.record(db, "product.publish", f"open/p/v{i}", {"rows": i}, actor="bureau")
+    assert audit.verify(db) == []
+    assert [e.subject for e in audit.entries(db)][-3:] == ["open/p/v0", "open/p/v1", "open/p/v2"]

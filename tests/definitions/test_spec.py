@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from yishu.definitions.models import CatalogError, load_catalog
+from yishu.definitions import CatalogError, load_catalog
 
 
 def _edit(path, fn):
@@ -20,7 +20,7 @@ def _problems(root) -> list[str]:
 
 
 def test_repository_catalog_loads():
-    cat = load_catalog()
+    cat = load_catalog(Path(__file__).resolve().parents[2] / "catalog")
     assert {"health_visits", "market_enterprise"} <= set(cat.sources)
     assert {"insurance", "finance"} <= set(cat.zones)
     assert {p.zone for p in cat.products.values()} >= {"insurance", "finance"}

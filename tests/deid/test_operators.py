@@ -3,7 +3,6 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from yishu import keys
 from yishu.deid import operators
 
 
@@ -12,11 +11,11 @@ def test_mask_keeps_prefix_and_suffix():
     assert out == ["138****5678", "075******2345", "***", None]
 
 
-def test_pseudonyms_are_stable_within_a_zone_and_differ_across_zones():
+def test_pseudonyms_are_stable_within_a_zone_and_differ_across_zones(res):
     ids = pa.array(["440305199001011234", "440305199001011234", "110101198001010010"])
-    insurance = operators.pseudonymize(ids, keys.pseudonym_secret("insurance")).to_pylist()
-    again = operators.pseudonymize(ids, keys.pseudonym_secret("insurance")).to_pylist()
-    finance = operators.pseudonymize(ids, keys.pseudonym_secret("finance")).to_pylist()
+    insurance = operators.pseudonymize(ids, res.keys.pseudonym_secret("insurance")).to_pylist()
+    again = operators.pseudonymize(ids, res.keys.pseudonym_secret("insurance")).to_pylist()
+    finance = operators.pseudonymize(ids, res.keys.pseudonym_secret("finance")).to_pylist()
     assert insurance == again
     assert insurance[0] == insurance[1] != insurance[2]
     assert not set(insurance) & set(finance)
@@ -34,8 +33,8 @@ def test_pseudonym_is_standard_hmac_sha256():
         assert operators.pseudonymize(pa.array(values), secret).to_pylist() == expected
 
 
-def test_key_files_are_private(yishu_home):
-    keys.pseudonym_secret("insurance")
+def test_key_files_are_private(res, yishu_home):
+    res.keys.pseudonym_secret("insurance")
     path = yishu_home / "keys" / "pseudonym_insurance.key"
     assert path.stat().st_mode & 0o777 == 0o600
 
@@ -61,8 +60,8 @@ def test_age_band_from_resident_id():
     assert out.to_pylist() == ["30-39", None]
 
 
-def test_encrypt_is_deterministic_and_reversible_only_with_the_key():
-    key = keys.encryption_key()
+def test_encrypt_is_deterministic_and_reversible_only_with_the_key(res):
+    key = res.keys.encryption_key()
     values = pa.array(["张三", "李四", "张三"])
     sealed = operators.encrypt(values, key, "finance")
     assert sealed[0] == sealed[2] and "张三" not in sealed.to_pylist()

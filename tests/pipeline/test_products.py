@@ -4,111 +4,118 @@ import dataclasses
 
 import pytest
 
-from yishu.pipeline import products as stages
-from yishu.definitions.models import ProductColumn, load_catalog
+from yishu.db.queries import get_batch
+from yishu.definitions import ProductColumn
 from yishu.pipeline import batches
+from yishu.pipeline import products as stages
+from yishu.resources import Resources
+from yishu.samples import write_sample
+from yishu.settings import Settings
 from yishu.sources.collect import collect
-from yishu.samples.generate import write_sample
 
 PARTITION = "2026-10-01"
 
 
 @pytest.fixture(scope="module")
 def landed(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("YISHU_HOME", str(tmp_path_factory.mktemp("stages")))
-        yield _land(load_catalog())
-
-
-def _land(cat):
+    res = Resources.from_settings(Settings.for_home(tmp_path_factory.mktemp("stages")))
     for name, rows in (("market_enterprise", 400), ("health_visits", 800),
                        ("station_inspections", 300)):
-        write_sample(name, PARTITION, rows, seed=3, dirty=name != "health_visits")
-        batch = batches.validate_and_land(cat, collect(cat.sources[name], PARTITION))
+        write_sample(res.storage, name, PARTITION, rows, seed=3, dirty=name != "health_visits")
+        batch = batches.validate_and_land(res, _collect(res, name, PARTITION))
         assert batch.status == "landed", batch.reason
-    return cat
+    return res
 
 
-def _run(cat, product):
-    ref = stages.build(cat, product, PARTITION)
-    return stages.publish(cat, stages.check_risk(cat, stages.deidentify(cat, ref)))
+def _collect(res, source, partition):
+    return collect(res.catalog.sources[source], partition, settings=res.settings,
+                   storage=res.storage)
+
+
+def _run(res, product):
+    ref = stages.build(res, product, PARTITION)
+    return stages.publish(res, stages.check_risk(res, stages.deidentify(res, ref)))
 
 
 def test_clean_product_publishes(landed):
     ref = _run(landed, "insurance_visits")
-    assert ref["blocked"] is None and ref["version"] >= 1 and ref["k_achieved"] >= 5
+    assert ref.blocked is None and ref.version >= 1 and ref.k_achieved >= 5
 
 
 def test_drift_in_a_public_column_stops_the_product(landed):
     ref = _run(landed, "station_inspection_log")
-    assert ref["blocked"].startswith("drift") and "remark" in ref["blocked"]
-    assert "CN_PHONE" in ref["blocked"]
+    assert ref.blocked.startswith("drift") and "remark" in ref.blocked
+    assert "CN_PHONE" in ref.blocked
 
 
 def test_residual_identifier_stops_the_product(landed):
-    product = landed.products["insurance_visits"]
+    cat = landed.catalog
+    product = cat.products["insurance_visits"]
     leaky = dataclasses.replace(product, columns={
         **product.columns, "raw_id": ProductColumn("raw_id", "patient_resident_id", "keep")})
-    cat = dataclasses.replace(landed, products={**landed.products, "insurance_visits": leaky})
-    ref = _run(cat, "insurance_visits")
-    assert ref["blocked"].startswith("residual scan") and "raw_id" in ref["blocked"]
+    cat = dataclasses.replace(cat, products={**cat.products, "insurance_visits": leaky})
+    ref = _run(landed.with_catalog(cat), "insurance_visits")
+    assert ref.blocked.startswith("residual scan") and "raw_id" in ref.blocked
+
+
+def _with_zone(res, name, **changes):
+    cat = res.catalog
+    zone = dataclasses.replace(cat.zones[name], **changes)
+    return res.with_catalog(dataclasses.replace(cat, zones={**cat.zones, name: zone}))
 
 
 def test_zone_minimum_grade_and_maximum_level_are_enforced(landed):
-    strict = dataclasses.replace(landed.zones["finance"], min_quality_grade="A")
-    cat = dataclasses.replace(landed, zones={**landed.zones, "finance": strict})
-    ref = _run(cat, "enterprise_profile")
-    assert "below the zone's minimum A" in ref["blocked"]
-    public = dataclasses.replace(landed.zones["insurance"], max_level="L1")
-    cat = dataclasses.replace(landed, zones={**landed.zones, "insurance": public})
-    assert "exceeds zone 'insurance' maximum L1" in _run(cat, "insurance_visits")["blocked"]
+    ref = _run(_with_zone(landed, "finance", min_quality_grade="A"), "enterprise_profile")
+    assert "below the zone's minimum A" in ref.blocked
+    public = _with_zone(landed, "insurance", max_level="L1")
+    assert "exceeds zone 'insurance' maximum L1" in _run(public, "insurance_visits").blocked
 
 
 def test_too_much_suppression_fails_the_risk_gate(landed):
-    tight = dataclasses.replace(landed.zones["insurance"], k=50, max_suppression=0.01)
-    cat = dataclasses.replace(landed, zones={**landed.zones, "insurance": tight})
-    assert "re-identification risk" in _run(cat, "insurance_visits")["blocked"]
+    tight = _with_zone(landed, "insurance", k=50, max_suppression=0.01)
+    assert "re-identification risk" in _run(tight, "insurance_visits").blocked
 
 
 def test_aggregate_product_suppresses_small_cells(landed):
     ref = _run(landed, "enterprise_statistics")
-    assert ref["blocked"] is None and ref["level"] == "L1"
+    assert ref.blocked is None and ref.level == "L1"
     import pyarrow.parquet as pq
 
-    table = pq.read_table(ref["final"])
+    table = pq.read_table(ref.final)
     assert min(table.column("enterprises").to_pylist()) >= 5
 
 
 def test_unreadable_or_empty_batches_are_quarantined_and_rejection_is_final(landed, tmp_path):
     from yishu.pipeline.batches import review
 
-    source = landed.sources["station_inspections"]
+    source = landed.catalog.sources["station_inspections"]
     for partition, content in (("2026-10-02", b"\xff\xfe\x00bad"),
                                ("2026-10-03", b"inspection_id,station_id,inspection_date,"
                                               b"result,remark\n")):
-        path = source.resolve_location(partition)
+        path = source.resolve_location(partition, home=landed.settings.home,
+                                       repo=landed.settings.repo)
         path.write_bytes(content)
-        batch = batches.validate_and_land(landed, collect(source, partition))
+        batch = batches.validate_and_land(landed, _collect(landed, source.name, partition))
         assert batch.status == "quarantined"
     assert batch.quality_grade is not None and "no rows" in batch.reason
-    unreadable = batches.get_batch("station_inspections", "2026-10-02")
+    unreadable = get_batch(landed.db, "station_inspections", "2026-10-02")
     assert unreadable.quality_score == 0 and unreadable.quality_grade == "E"
     with pytest.raises(ValueError, match="cannot be released"):
-        review("station_inspections", "2026-10-02", "released", "try")
-    review("station_inspections", "2026-10-02", "rejected", "garbage")
+        review(landed, "station_inspections", "2026-10-02", "released", "try")
+    review(landed, "station_inspections", "2026-10-02", "rejected", "garbage")
     with pytest.raises(ValueError, match="rejected for good"):
-        review("station_inspections", "2026-10-02", "released", "try again")
+        review(landed, "station_inspections", "2026-10-02", "released", "try again")
 
 
 def test_a_stricter_policy_publishes_a_new_version(landed):
     first = _run(landed, "enterprise_statistics")
-    assert _run(landed, "enterprise_statistics")["unchanged"]
-    product = landed.products["enterprise_statistics"]
+    assert _run(landed, "enterprise_statistics").unchanged
+    cat = landed.catalog
+    product = cat.products["enterprise_statistics"]
     stricter = dataclasses.replace(product, aggregate={**product.aggregate, "min_cell": 8})
-    cat = dataclasses.replace(landed, products={**landed.products,
-                                                "enterprise_statistics": stricter})
-    second = _run(cat, "enterprise_statistics")
-    assert not second["unchanged"] and second["version"] == first["version"] + 1
+    cat = dataclasses.replace(cat, products={**cat.products, "enterprise_statistics": stricter})
+    second = _run(landed.with_catalog(cat), "enterprise_statistics")
+    assert not second.unchanged and second.version == first.version + 1
 
 
 def test_published_report_does_not_reveal_suppressed_rows(landed):
@@ -116,14 +123,14 @@ def test_published_report_does_not_reveal_suppressed_rows(landed):
     from pathlib import Path
 
     ref = _run(landed, "insurance_visits")
-    folder = Path(ref["path"]) if "path" in ref else None
+    folder = Path(ref.path) if ref.path else None
     if folder is None:  # already published by an earlier test: same inputs
-        from yishu.pipeline.products import published_versions
+        from yishu.db.queries import published_versions
 
-        folder = Path([v for v in published_versions() if v.product == "insurance_visits"][-1]
-                      .path)
+        folder = Path([v for v in published_versions(landed.db)
+                       if v.product == "insurance_visits"][-1].path)
     published = json.loads((folder / "deid_report.json").read_text(encoding="utf-8"))
     assert published["risk"]["rows_suppressed"] > 0
     assert all(set(c) == {"rows"} for c in published["risk"]["smallest_classes"])
-    work = json.loads(Path(ref["report"]).read_text(encoding="utf-8"))
+    work = json.loads(Path(ref.report).read_text(encoding="utf-8"))
     assert "age_band" in work["risk"]["smallest_classes"][0]  # the steward still sees them

@@ -1,21 +1,31 @@
+import functools
+
 import pyarrow.parquet as pq
 import pytest
 
-from yishu.definitions.models import load_catalog
-from yishu.sources.collect import SourceUnavailable, collect
+from yishu.definitions import load_catalog
+from yishu.settings import REPO_ROOT
+from yishu.sources import collect as collect_module
+from yishu.sources.collect import SourceUnavailable
 
 
 @pytest.fixture
-def weather(tmp_path, monkeypatch):
+def weather(tmp_path):
     import dataclasses
 
-    monkeypatch.setenv("YISHU_HOME", str(tmp_path / "home"))
-    source = load_catalog().sources["futian_weather"]
+    source = load_catalog(REPO_ROOT / "catalog").sources["futian_weather"]
     path = tmp_path / "weather.csv"
     return dataclasses.replace(source, location=str(path)), path
 
 
-def test_snapshot_is_content_hashed_and_idempotent(weather):
+@pytest.fixture
+def collect(fresh_res):
+    """collect() into a state folder of the test's own."""
+    return functools.partial(collect_module.collect, settings=fresh_res.settings,
+                             storage=fresh_res.storage)
+
+
+def test_snapshot_is_content_hashed_and_idempotent(weather, collect):
     source, path = weather
     path.write_text("time,T,P0,P,U,nRAIN,Td,extra\n2022/9/1 0:00,27.3,750.6,756.1,87,0,24.9,x\n",
                     encoding="utf-8")
@@ -27,7 +37,7 @@ def test_snapshot_is_content_hashed_and_idempotent(weather):
     assert table.column("T").to_pylist() == ["27.3"]  # raw values kept as text
 
 
-def test_wrong_encoding_keeps_the_bytes_and_names_the_problem(weather):
+def test_wrong_encoding_keeps_the_bytes_and_names_the_problem(weather, collect):
     source, path = weather
     path.write_bytes("time,T,P0,P,U,nRAIN,Td\n二〇二二,1,2,3,4,0,5\n".encode("gb18030"))
     result = collect(source, "2026-11-01")
@@ -36,27 +46,27 @@ def test_wrong_encoding_keeps_the_bytes_and_names_the_problem(weather):
     assert open(result.original, "rb").read() == path.read_bytes()
 
 
-def test_missing_column_is_named(weather):
+def test_missing_column_is_named(weather, collect):
     source, path = weather
     path.write_text("time,T\n2022/9/1 0:00,27.3\n", encoding="utf-8")
     result = collect(source, "2026-11-01")
     assert "missing column(s) ['P0', 'P', 'U', 'nRAIN', 'Td']" in result.problem
 
 
-def test_absent_file_says_what_to_do(weather):
+def test_absent_file_says_what_to_do(weather, collect):
     source, _ = weather
     with pytest.raises(SourceUnavailable, match="does not exist.*deliver the file"):
         collect(source, "2026-11-01")
 
 
-def test_duplicate_header_column_is_a_problem_not_a_crash(weather):
+def test_duplicate_header_column_is_a_problem_not_a_crash(weather, collect):
     source, path = weather
     path.write_text("time,T,T,P0,P,U,nRAIN,Td\n2022/9/1 0:00,1,1,2,3,4,0,5\n", encoding="utf-8")
     result = collect(source, "2026-11-01")
     assert result.snapshot is None and "['T'] appear more than once" in result.problem
 
 
-def test_raw_zone_is_private_and_read_only(weather):
+def test_raw_zone_is_private_and_read_only(weather, collect):
     import stat
 
     source, path = weather
@@ -71,7 +81,7 @@ def test_raw_zone_is_private_and_read_only(weather):
     assert stat.S_IMODE(snapshot.parent.stat().st_mode) == 0o700
 
 
-def test_bad_partition_never_becomes_a_path(weather):
+def test_bad_partition_never_becomes_a_path(weather, collect):
     from yishu.errors import UserInputError
 
     source, path = weather

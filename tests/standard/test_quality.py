@@ -1,3 +1,4 @@
+from yishu.settings import REPO_ROOT
 from yishu.standard.quality import QualityModel, load_model, score
 
 
@@ -20,7 +21,7 @@ def test_score_on_a_hand_computed_example():
 
 
 def test_unreadable_file_scores_zero_accessibility_and_grades():
-    model = load_model()
+    model = load_model(REPO_ROOT / "catalog" / "quality.yaml")
     q = score([], model, accessible=False)
     assert q.dimensions["accessibility"] == 0.0
     assert q.overall == 0.0 and q.grade == "E"

@@ -1,15 +1,16 @@
 import json
 
-from yishu.definitions.models import load_catalog
+from yishu.definitions import load_catalog
+from yishu.settings import REPO_ROOT
 from yishu.standard.suites import generated_expectations, stale_suites, write_suites
 
 
 def test_committed_suites_are_up_to_date_with_the_catalog():
-    assert stale_suites(load_catalog()) == []
+    assert stale_suites(load_catalog(REPO_ROOT / "catalog"), REPO_ROOT / "expectations") == []
 
 
 def test_suite_is_derived_from_the_element_standard():
-    cat = load_catalog()
+    cat = load_catalog(REPO_ROOT / "catalog")
     exps = generated_expectations(cat, cat.sources["health_visits"])
     by = {(e["type"], e["kwargs"]["column"]): e["meta"]["severity"] for e in exps}
     assert by[("expect_column_values_to_be_valid_cn_resident_id", "patient_resident_id")] == \
@@ -29,10 +30,10 @@ def test_stale_suite_is_detected_and_hand_written_expectations_survive(catalog_c
               "meta": {"severity": "warning", "dimension": "completeness"}}
     suite["expectations"] = suite["expectations"][1:] + [manual]  # drop one generated
     path.write_text(json.dumps(suite), encoding="utf-8")
-    problems = stale_suites(cat)
+    problems = stale_suites(cat, path.parent)
     assert any("market_enterprise.json" in p and "yishu expectations build" in p
                for p in problems)
-    write_suites(cat)
-    assert stale_suites(cat) == []
+    write_suites(cat, path.parent)
+    assert stale_suites(cat, path.parent) == []
     rebuilt = json.loads(path.read_text(encoding="utf-8"))
     assert manual in rebuilt["expectations"]

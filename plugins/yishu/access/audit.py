@@ -12,28 +12,13 @@ import getpass
 import hashlib
 import json
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
-from yishu.db.models import Base, session
+from yishu.db.database import Database
+from yishu.db.models import AuditEntry, Batch, ProductVersion
 
 GENESIS = "0" * 64
-
-
-class AuditEntry(Base):
-    __tablename__ = "audit_log"
-    # one successor per entry: two writers that read the same head cannot both extend it
-    __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_log_prev_hash"),)
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    actor: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(50))
-    subject: Mapped[str] = mapped_column(Text)
-    detail: Mapped[dict] = mapped_column(JSON)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
 
 
 def _digest(prev_hash: str, at: str, actor: str, action: str, subject: str,
@@ -50,14 +35,14 @@ def current_actor() -> str:
         return "unknown"
 
 
-def record(action: str, subject: str, detail: dict | None = None,
+def record(db: Database, action: str, subject: str, detail: dict | None = None,
            actor: str | None = None) -> AuditEntry:
     detail = json.loads(json.dumps(detail or {}, default=str))
     actor = actor or current_actor()
     at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     for _attempt in range(5):
-        with session() as s:
-            prev = head() or GENESIS
+        with db.session() as s:
+            prev = head(db) or GENESIS
             entry = AuditEntry(at=at, actor=actor, action=action, subject=subject,
                                detail=detail, prev_hash=prev,
                                hash=_digest(prev, at.isoformat(), actor, action, subject, detail))
@@ -70,24 +55,24 @@ def record(action: str, subject: str, detail: dict | None = None,
     raise RuntimeError("audit log busy: could not append after 5 attempts")
 
 
-def head() -> str | None:
+def head(db: Database) -> str | None:
     """Hash of the latest entry: vouchers carry it, so a truncated log is noticed."""
-    with session() as s:
+    with db.session() as s:
         last = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
         return last.hash if last else None
 
 
-def entries() -> list[AuditEntry]:
-    with session() as s:
+def entries(db: Database) -> list[AuditEntry]:
+    with db.session() as s:
         return list(s.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
 
 
-def verify() -> list[str]:
+def verify(db: Database) -> list[str]:
     """Problems in the chain (empty when intact), and catalog facts the log does not hold:
     a published version without its publish entry, a voucher's audit head missing from the
     chain, or a steward's decision without its entry, means entries were removed."""
     problems, prev = [], GENESIS
-    log = entries()
+    log = entries(db)
     for e in log:
         at = e.at.replace(tzinfo=dt.UTC) if e.at.tzinfo is None else e.at
         expected = _digest(prev, at.isoformat(), e.actor, e.action, e.subject, e.detail)
@@ -97,16 +82,14 @@ def verify() -> list[str]:
         if e.hash != expected:
             problems.append(f"entry {e.seq}: content does not match its hash (edited)")
         prev = e.hash
-    return problems + _missing_facts(log)
+    return problems + _missing_facts(db, log)
 
 
-def _missing_facts(log: list[AuditEntry]) -> list[str]:
-    from yishu.db.models import Batch, ProductVersion
-
+def _missing_facts(db: Database, log: list[AuditEntry]) -> list[str]:
     hashes = {e.hash for e in log}
     seen = {(e.action, e.subject) for e in log}
     problems = []
-    with session() as s:
+    with db.session() as s:
         for v in s.scalars(select(ProductVersion)):
             if ("product.publish", f"{v.zone}/{v.product}/v{v.version}") not in seen:
                 problems.append(f"{v.zone}/{v.product}/v{v.version} was published but its "

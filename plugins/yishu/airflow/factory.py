@@ -3,6 +3,7 @@
 Collect DAGs emit the Asset `yishu://source/<source>` when a batch lands; product DAGs are
 scheduled on the Assets of the sources they read (data-aware scheduling). Tasks call the
 library and pass small references through XCom. Parsing reads only the catalog's YAML files.
+Each task builds the run's resources once, from the settings of the process it runs in.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import datetime as dt
 from airflow.sdk import Asset, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from yishu.definitions.models import Catalog, Product, Source, load_catalog
+from yishu import settings
+from yishu.definitions import Catalog, Product, Source, load_catalog
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 DEFAULT_ARGS = {"owner": "data-bureau", "retries": 2, "retry_delay": dt.timedelta(minutes=5)}
@@ -24,6 +26,12 @@ def source_asset(name: str) -> Asset:
 
 def product_asset(name: str) -> Asset:
     return Asset(name=f"product__{name}", uri=f"yishu://product/{name}")
+
+
+def _resources():
+    from yishu.resources import Resources
+
+    return Resources.from_settings(settings.load())
 
 
 def partition_of(context) -> str:
@@ -55,26 +63,30 @@ def collect_dag(source: Source):
         def collect(**context) -> dict:
             from yishu.sources.collect import collect as collect_partition
 
-            return collect_partition(source, partition_of(context)).to_dict()
+            res = _resources()
+            return collect_partition(source, partition_of(context), settings=res.settings,
+                                     storage=res.storage).to_dict()
 
         @task
         def validate(ref: dict) -> dict:
             from yishu.pipeline.batches import validate_and_land
+            from yishu.pipeline.refs import BatchRef
             from yishu.sources.collect import CollectResult
 
-            batch = validate_and_land(load_catalog(), CollectResult(**ref))
-            return {**ref, "status": batch.status, "reason": batch.reason,
-                    "grade": batch.quality_grade, "score": batch.quality_score}
+            batch = validate_and_land(_resources(), CollectResult(**ref))
+            return BatchRef(batch.source, batch.partition, batch.snapshot_sha256, batch.status,
+                            batch.reason, batch.quality_grade, batch.quality_score).to_dict()
 
         @task(outlets=[asset])
         def land(ref: dict, *, outlet_events) -> dict:
             from yishu.db.models import USABLE_STATUSES
+            from yishu.pipeline.refs import BatchRef
 
-            if ref["status"] not in USABLE_STATUSES:
+            batch = BatchRef.from_dict(ref)
+            if batch.status not in USABLE_STATUSES:
                 # Skipped: no Asset event, so no product reads a quarantined batch.
-                raise AirflowSkipException(f"batch {ref['status']}: {ref['reason']}")
-            outlet_events[asset].extra = {"partition": ref["partition"],
-                                          "sha256": ref["sha256"]}
+                raise AirflowSkipException(f"batch {batch.status}: {batch.reason}")
+            outlet_events[asset].extra = {"partition": batch.partition, "sha256": batch.sha256}
             return ref
 
         land(validate(collect()))
@@ -91,32 +103,25 @@ def publish_dag(product: Product):
     def publish_product():
         @task
         def build(**context) -> dict:
-            from yishu.pipeline import products as product_stages
-            from yishu.pipeline.products import NothingToPublish
+            from yishu.pipeline import products as stages
 
             try:
-                return product_stages.build(load_catalog(), product.name, partition_of(context))
-            except NothingToPublish as exc:
+                return stages.build(_resources(), product.name, partition_of(context)).to_dict()
+            except stages.NothingToPublish as exc:
                 raise AirflowSkipException(str(exc)) from None
 
         @task
         def deidentify(ref: dict) -> dict:
-            from yishu.pipeline import products as product_stages
-
-            return product_stages.deidentify(load_catalog(), ref)
+            return _stage("deidentify", ref)
 
         @task
         def check_risk(ref: dict) -> dict:
-            from yishu.pipeline import products as product_stages
-
-            return product_stages.check_risk(load_catalog(), ref)
+            return _stage("check_risk", ref)
 
         @task(outlets=[product_asset(product.name)])
         def publish(ref: dict) -> dict:
-            from yishu.pipeline import products as product_stages
-
-            ref = product_stages.publish(load_catalog(), ref)
-            if ref.get("blocked"):
+            ref = _stage("publish", ref)
+            if ref["blocked"]:
                 raise AirflowSkipException(f"not published: {ref['blocked']}")
             return ref
 
@@ -125,8 +130,16 @@ def publish_dag(product: Product):
     return publish_product()
 
 
+def _stage(name: str, ref: dict) -> dict:
+    """Run one product stage on the reference handed over by the previous task."""
+    from yishu.pipeline import products as stages
+    from yishu.pipeline.refs import ProductRef
+
+    return getattr(stages, name)(_resources(), ProductRef.from_dict(ref)).to_dict()
+
+
 def build_dags(cat: Catalog | None = None) -> dict:
-    cat = cat or load_catalog()
+    cat = cat or load_catalog(settings.load().catalog_dir)
     dags = [collect_dag(s) for s in cat.sources.values()]
     dags += [publish_dag(p) for p in cat.products.values()]
     return {d.dag_id: d for d in dags}

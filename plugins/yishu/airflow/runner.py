@@ -13,11 +13,10 @@ import sys
 import warnings
 from dataclasses import dataclass
 
-from yishu import settings
+from yishu.settings import Settings
 
 
-def airflow_environment() -> dict[str, str]:
-    cfg = settings.load()
+def airflow_environment(cfg: Settings) -> dict[str, str]:
     home = cfg.airflow_home
     return {
         "AIRFLOW_HOME": str(home),
@@ -34,14 +33,15 @@ def airflow_environment() -> dict[str, str]:
     }
 
 
-def prepare() -> None:
+def prepare(cfg: Settings) -> None:
     """Configure and migrate the embedded Airflow (once per YISHU_HOME)."""
-    env = airflow_environment()
+    env = airflow_environment(cfg)
     env["PYTHONWARNINGS"] = "ignore"  # library deprecation chatter is not the user's business
     warnings.filterwarnings("ignore")
     for key, value in env.items():
-        os.environ.setdefault(key, value)
-    home = settings.load().airflow_home
+        os.environ.setdefault(key, value)  # Airflow reads its configuration once per process
+    os.environ.update(cfg.environ())  # the tasks of dag.test() build their settings from it
+    home = cfg.airflow_home
     home.mkdir(parents=True, exist_ok=True)
     stamp = home / ".migrated"
     if not stamp.exists():
@@ -60,13 +60,13 @@ class RunResult:
     tasks: dict[str, str]  # task_id -> state
 
 
-def load_dags() -> dict:
-    prepare()
+def load_dags(cfg: Settings) -> dict:
+    prepare(cfg)
     from airflow.dag_processing.dagbag import DagBag
 
     logging.getLogger("py.warnings").disabled = True  # Airflow routes warnings to logging
 
-    bag = DagBag(dag_folder=str(settings.load().dags_dir))
+    bag = DagBag(dag_folder=str(cfg.dags_dir))
     if bag.import_errors:
         problems = "\n".join(f"{f}: {e.strip().splitlines()[-1]}"
                              for f, e in bag.import_errors.items())
@@ -74,9 +74,9 @@ def load_dags() -> dict:
     return bag.dags
 
 
-def run_dag(dag_id: str, partition: str) -> RunResult:
+def run_dag(cfg: Settings, dag_id: str, partition: str) -> RunResult:
     """Run one DAG for a partition; retries are off so a local run fails fast."""
-    dags = load_dags()
+    dags = load_dags(cfg)
     if dag_id not in dags:
         raise KeyError(f"no DAG '{dag_id}': known are {', '.join(sorted(dags))}")
     dag = dags[dag_id]

@@ -1,10 +1,10 @@
-"""Catalog database: batches of source data and published product versions (SQLAlchemy 2)."""
+"""Tables of the catalog database (SQLAlchemy 2): batches, product versions and runs, audit log.
+
+The schema is managed by the Alembic migrations in migrations/ (see database.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
-from pathlib import Path
 
 from sqlalchemy import (
     JSON,
@@ -14,12 +14,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    create_engine,
-    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
-
-from yishu import settings
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 def _now() -> dt.datetime:
@@ -100,44 +96,18 @@ class ProductRun(Base):
                                                     onupdate=_now)
 
 
-MIGRATIONS = Path(__file__).with_name("migrations")
+class AuditEntry(Base):
+    """One entry of the append-only, hash-chained audit log (see yishu.access.audit)."""
 
+    __tablename__ = "audit_log"
+    # one successor per entry: two writers that read the same head cannot both extend it
+    __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_log_prev_hash"),)
 
-def migrate(engine) -> None:
-    """Bring the catalog database to the latest Alembic revision (idempotent)."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-
-
-@cache
-def _engine(url: str):
-    from yishu.access import audit  # noqa: F401 - its table belongs to the same metadata
-
-    engine = create_engine(url)
-    migrate(engine)
-    return engine
-
-
-def upsert(model, keys: dict, **fields):
-    """Insert or update the one row of `model` with these key values (reruns are safe)."""
-    with session() as s:
-        row = s.scalar(select(model).filter_by(**keys))
-        if row is None:
-            row = model(**keys)
-            s.add(row)
-        for name, value in fields.items():
-            setattr(row, name, value)
-        s.commit()
-        return row
-
-
-def session() -> Session:
-    cfg = settings.load()
-    cfg.home.mkdir(parents=True, exist_ok=True)
-    return Session(_engine(cfg.db_url), expire_on_commit=False)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -21,7 +21,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from yishu.deid.engine import ColumnAction, Plan, iter_batches, shared_scanner, source_schema_of
+from yishu.deid import registry
+from yishu.deid.engine import ColumnAction, Plan, shared_scanner
+from yishu.deid.files import iter_batches, source_schema_of
 from yishu.deid.scan import masked_sample
 
 STRUCTURED_SHARE = 0.6
@@ -44,6 +46,23 @@ DEFAULT_OPERATORS = {
     "IP_ADDRESS": ColumnAction("mask"),
     "CN_USCC": ColumnAction("keep"),  # an enterprise's public registration number
 }
+UNKNOWN_ENTITY = ColumnAction("mask")  # an entity without a default: never published as it is
+FREE_TEXT = ColumnAction("redact")
+
+
+def _check_defaults() -> None:
+    """ColumnAction already refused unknown operators and targets; what auto mode relies on
+    beyond that is checked here, at import, rather than found out on somebody's file."""
+    for entity, action in {**DEFAULT_OPERATORS, "(unknown entity)": UNKNOWN_ENTITY}.items():
+        if not registry.get(action.policy).publishes:
+            raise ValueError(f"auto default for {entity}: '{action}' publishes nothing")
+    operator = registry.get(FREE_TEXT.policy)
+    if not (operator.free_text and operator.level_after):
+        raise ValueError(f"auto free-text operator '{FREE_TEXT}' must be free_text and lower "
+                         "the level")
+
+
+_check_defaults()
 
 
 @dataclass(frozen=True)
@@ -140,15 +159,14 @@ def classify(table_sample, scanner=None) -> dict[str, ColumnClass]:
 
 def auto_plan(classes: dict[str, ColumnClass], zone_secret: bytes, *,
               encryption_key: bytes | None = None, reference_date: str | None = None) -> Plan:
-    """Default operators per entity (DEFAULT_OPERATORS); free text is redacted; columns without
-    personal data are kept. Columns not in `classes` are dropped by the plan."""
+    """Default operators per entity (DEFAULT_OPERATORS, UNKNOWN_ENTITY); free text gets FREE_TEXT;
+    columns without personal data are kept. Columns not in `classes` are dropped by the plan."""
     columns = {}
     for name, cls in classes.items():
         if cls.kind == "structured":
-            # an entity without a default is masked: never published as it is
-            columns[name] = DEFAULT_OPERATORS.get(cls.entity, ColumnAction("mask"))
+            columns[name] = DEFAULT_OPERATORS.get(cls.entity, UNKNOWN_ENTITY)
         elif cls.kind == "free_text":
-            columns[name] = ColumnAction("redact")
+            columns[name] = FREE_TEXT
         else:
             columns[name] = ColumnAction("keep")
     return Plan(columns, secret=zone_secret, encryption_key=encryption_key,

@@ -1,23 +1,23 @@
 """Streaming columnar de-identification: CSV, Parquet or Excel in, Parquet (or CSV) out.
 
     plan = Plan({"patient_phone": ColumnAction("mask"), "doctor_note": ColumnAction("redact")},
-                secret=keys.pseudonym_secret("health"))
+                secret=keys.pseudonym_secret("health"))  # keys: a yishu.keys.Keys
     stats = deidentify_stream("visits.csv", "visits.parquet", plan, workers=2)
 
-The source is read batch by batch and each batch goes through the plan in a worker process;
-results are written in source order. At most 2 x workers batches are in flight, so memory stays
-flat whatever the file size. Structured columns use the vectorized operators (a Python call per
-distinct value at most); free text goes through TextScanner.redact_many, the expensive part.
-Everything a worker needs travels in the Plan (secrets as bytes): workers read no keys or
-settings, so the engine runs the same under fork, forkserver or spawn.
+The source is read batch by batch (files.py) and each batch goes through the plan in a worker
+process; results are written in source order. At most 2 x workers batches are in flight, so
+memory stays flat whatever the file size. Structured columns use the vectorized operators (a
+Python call per distinct value at most); free text goes through TextScanner.redact_many, the
+expensive part. Everything a worker needs travels in the Plan (secrets as bytes): workers read no
+keys or settings, so the engine runs the same under fork, forkserver or spawn. (Operators come
+from the registry; one registered at run time reaches forked workers, not spawned ones.)
 """
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import datetime as dt
 import functools
-import os
 import threading
 import time
 from collections import Counter, deque
@@ -29,30 +29,34 @@ from pathlib import Path
 
 import psutil
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
-from yishu.definitions import models as spec
-from yishu.deid import operators
+from yishu.deid import registry
+from yishu.deid.files import FileWriter, iter_batches, source_schema_of
 from yishu.errors import UserInputError
 
-POLICIES = spec.POLICIES
-GENERALIZATIONS = spec.GENERALIZE_TO
 # Free text is cut into smaller tasks than the read batch: a scanner task takes ~1 s per 10k
 # rows, and with big tasks one worker idles while the other finishes the last one.
 TEXT_TASK_ROWS = 8_192
+# Plan arguments that satisfy an operator's needs (registry.NEEDS)
+_PLAN_ARGUMENT = {"secret": "secret", "key": "encryption_key", "zone": "zone"}
 
 
 @dataclass(frozen=True)
 class ColumnAction:
     policy: str
-    to: str | None = None  # generalize: one of GENERALIZATIONS
+    to: str | None = None  # one of the operator's targets (generalize: registry.GENERALIZE_TO)
 
     def __post_init__(self):
-        if self.policy not in POLICIES:
-            raise ValueError(f"unknown policy {self.policy!r}; known: {', '.join(POLICIES)}")
-        if self.policy == "generalize" and self.to not in GENERALIZATIONS:
-            raise ValueError(f"generalize needs to= one of {', '.join(GENERALIZATIONS)}")
+        # checked against the registry now, not a list copied at import: operators registered
+        # later are accepted too
+        if self.policy not in registry.OPERATORS:
+            raise ValueError(f"unknown policy {self.policy!r}; "
+                             f"known: {', '.join(registry.policy_names())}")
+        targets = registry.get(self.policy).targets
+        if targets and self.to not in targets:
+            raise ValueError(f"{self.policy} needs to= one of {', '.join(targets)}")
+        if not targets and self.to is not None:
+            raise ValueError(f"{self.policy} takes no to= (got {self.to!r})")
 
     def __str__(self) -> str:
         return self.policy + (f":{self.to}" if self.to else "")
@@ -75,11 +79,12 @@ class Plan:
     unlisted: str = "drop"
 
     def __post_init__(self):
-        policies = {a.policy for a in self.columns.values()}
-        if "pseudonymize" in policies and not self.secret:
-            raise ValueError("a plan that pseudonymizes needs secret=")
-        if "encrypt" in policies and not (self.encryption_key and self.zone):
-            raise ValueError("a plan that encrypts needs encryption_key= and zone=")
+        for action in self.columns.values():
+            missing = [f"{_PLAN_ARGUMENT[n]}=" for n in sorted(registry.get(action.policy).needs)
+                       if n in _PLAN_ARGUMENT and not getattr(self, _PLAN_ARGUMENT[n])]
+            if missing:
+                raise ValueError(f"a plan with policy '{action.policy}' needs "
+                                 f"{' and '.join(missing)}")
         if self.unlisted not in ("drop", "keep"):
             raise ValueError("unlisted must be 'drop' or 'keep'")
 
@@ -87,8 +92,13 @@ class Plan:
         return self.columns.get(column) or ColumnAction(self.unlisted)
 
     @property
+    def needs(self) -> frozenset[str]:
+        return registry.needs_of([*(a.policy for a in self.columns.values()), self.unlisted])
+
+    @property
     def has_free_text(self) -> bool:
-        return any(a.policy == "redact" for a in self.columns.values())
+        """The plan scans text: the slow part, the only one worth worker processes."""
+        return "scanner" in self.needs
 
 
 @dataclass
@@ -110,6 +120,7 @@ class EngineStats:
         return self.rows / busy if busy > 0 else 0.0
 
 
+
 # ----------------------------------------------------------------------------- operators
 
 
@@ -123,19 +134,19 @@ def shared_scanner():
 
 
 class _Applier:
-    """A plan made ready to run: the scanner is only loaded if the plan has free text."""
+    """A plan made ready to run: the scanner is only loaded if an operator needs it."""
 
     def __init__(self, plan: Plan):
         self.plan = plan
-        self.on = (dt.date.fromisoformat(plan.reference_date) if plan.reference_date
-                   else dt.date.today())
-        self.scanner = shared_scanner() if plan.has_free_text else None
+        self.context = registry.Context(
+            secret=plan.secret, key=plan.encryption_key, zone=plan.zone,
+            on=(dt.date.fromisoformat(plan.reference_date) if plan.reference_date
+                else dt.date.today()),
+            scanner=shared_scanner() if "scanner" in plan.needs else None)
 
     def column(self, array: pa.Array, action: ColumnAction, counts: Counter) -> pa.Array:
-        out, found = operators.apply(array, action.policy, action.to, secret=self.plan.secret,
-                                     key=self.plan.encryption_key, zone=self.plan.zone,
-                                     on=self.on,
-                                     scanner=self.scanner)
+        out, found = registry.apply(array, action.policy,
+                                    dataclasses.replace(self.context, to=action.to))
         counts.update(found)
         return out
 
@@ -144,7 +155,7 @@ class _Applier:
         names, arrays = [], []
         for name, array in zip(batch.schema.names, batch.columns, strict=True):
             action = self.plan.action(name)
-            if action.policy != "drop":
+            if registry.get(action.policy).publishes:
                 names.append(name)
                 arrays.append(self.column(array, action, counts))
         return pa.RecordBatch.from_arrays(arrays, names=names), counts
@@ -202,154 +213,18 @@ class _PeakRss:
         self._sample()
 
 
-# ----------------------------------------------------------------------------- reading
-
-
-def _rebatch(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
-    """Batches of exactly `rows` rows (the last one shorter), whatever the reader yields."""
-    pending, have = [], 0
-    for batch in batches:
-        pending.append(batch)
-        have += batch.num_rows
-        if have < rows:
-            continue
-        table = pa.Table.from_batches(pending)
-        start = 0
-        while table.num_rows - start >= rows:
-            yield table.slice(start, rows).combine_chunks().to_batches()[0]
-            start += rows
-        rest = table.slice(start)
-        pending, have = rest.to_batches(), rest.num_rows
-    if have:
-        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
-
-
-def _csv_batches(path: Path, rows: int, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        header = next(csv.reader(f), [])
-    # all strings (IDs and phones must keep their leading zeros); only an empty unquoted field
-    # is null: a quoted "" stays an empty string, a literal "NA" or "null" stays text
-    convert = pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
-                                   null_values=[""], strings_can_be_null=True,
-                                   quoted_strings_can_be_null=False, include_columns=columns)
-    reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=8 << 20),
-                            convert_options=convert)
-    yield from _rebatch(reader, rows)
-
-
-def _cell(value) -> str | None:
-    """An Excel cell as the text a person sees: 13812345678.0 is a phone number."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime) and value.time() == dt.time():
-        return value.date().isoformat()
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
-def _excel_batches(path: Path, rows: int, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
-    import openpyxl
-
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        values = book.active.iter_rows(values_only=True)
-        header = [str(h) for h in next(values, ())]
-        chunk: list[tuple] = []
-
-        def flush() -> pa.RecordBatch:
-            columns = list(zip(*chunk, strict=True)) if chunk else [()] * len(header)
-            return pa.RecordBatch.from_arrays(
-                [pa.array([_cell(v) for v in col], pa.string()) for col in columns],
-                names=header)
-
-        for row in values:
-            chunk.append(tuple(row[:len(header)]) + (None,) * (len(header) - len(row)))
-            if len(chunk) == rows:
-                yield _select(flush(), columns)
-                chunk = []
-        if chunk:
-            yield _select(flush(), columns)
-    finally:
-        book.close()
-
-
-def _select(batch: pa.RecordBatch, columns: list[str] | None) -> pa.RecordBatch:
-    return batch if columns is None else batch.select(columns)
-
-
-def iter_batches(path: str | Path, batch_rows: int = 65_536,
-                 columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
-    """The rows of a CSV (all strings), Parquet or Excel (.xlsx, strings) file in batches of
-    batch_rows; only `columns` (in source order) if given."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns)
-    elif suffix in (".xlsx", ".xlsm"):
-        yield from _excel_batches(path, batch_rows, columns)
-    elif suffix in (".csv", ".txt"):
-        yield from _csv_batches(path, batch_rows, columns)
-    else:
-        raise UserInputError(f"{path}: unsupported input: use CSV, Parquet or .xlsx")
-
-
 def _tasks(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
     for batch in batches:
         for start in range(0, batch.num_rows, rows):
             yield batch.slice(start, rows)
 
 
-# ----------------------------------------------------------------------------- writing
-
-
-class FileWriter:
-    """Parquet (row groups of ~batch_rows) or CSV, into a temporary name renamed at the end:
-    nobody reads half a file."""
-
-    def __init__(self, path: Path, batch_rows: int):
-        self.path, self.batch_rows = path, batch_rows
-        self.tmp = path.with_name(path.name + ".tmp")
-        self.csv = path.suffix.lower() == ".csv"
-        self.writer = None
-        self.pending: list[pa.RecordBatch] = []
-        self.pending_rows = 0
-
-    def write(self, batch: pa.RecordBatch) -> None:
-        self.pending.append(batch)
-        self.pending_rows += batch.num_rows
-        if self.pending_rows >= self.batch_rows:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        table = pa.Table.from_batches(self.pending)
-        if self.writer is None:
-            if self.csv:
-                self.writer = pacsv.CSVWriter(self.tmp, table.schema)
-            else:
-                self.writer = pq.ParquetWriter(self.tmp, table.schema)
-        self.writer.write_table(table)
-        self.pending, self.pending_rows = [], 0
-
-    def close(self, schema: pa.Schema) -> None:
-        self.flush()
-        if self.writer is None:  # an empty source still gives a file with its columns
-            self.writer = (pacsv.CSVWriter(self.tmp, schema) if self.csv
-                           else pq.ParquetWriter(self.tmp, schema))
-        self.writer.close()
-        os.replace(self.tmp, self.path)
-
-
 def _output_schema(schema: pa.Schema, plan: Plan) -> pa.Schema:
     fields = []
     for f in schema:
-        action = plan.action(f.name)
-        if action.policy != "drop":
-            fields.append(f if action.policy == "keep" else pa.field(f.name, pa.string()))
+        operator = registry.get(plan.action(f.name).policy)
+        if operator.publishes:
+            fields.append(f if operator.passthrough else pa.field(f.name, pa.string()))
     return pa.schema(fields)
 
 
@@ -374,7 +249,7 @@ def deidentify_stream(source_path: str | Path, out_path: str | Path, plan: Plan,
     if missing:
         raise UserInputError(f"{source_path}: the plan names columns the file lacks: {missing}")
     # dropped columns are not even read (a free-text column is most of the bytes)
-    wanted = [n for n in source_schema.names if plan.action(n).policy != "drop"]
+    wanted = [n for n in source_schema.names if registry.get(plan.action(n).policy).publishes]
     batches = iter_batches(source_path, batch_rows, wanted)
     first = next(batches, None)
     schema = source_schema if first is None else first.schema
@@ -400,9 +275,7 @@ def deidentify_stream(source_path: str | Path, out_path: str | Path, plan: Plan,
                 _run_pool(plan, tasks, workers, mp_context, stats, writer, started)
             writer.close(_output_schema(schema, plan))
         except BaseException:
-            if writer.writer is not None:
-                writer.writer.close()
-            writer.tmp.unlink(missing_ok=True)
+            writer.abort()
             raise
     stats.seconds = time.perf_counter() - started
     stats.peak_rss_mb = rss.peak / 2**20
@@ -449,20 +322,3 @@ def _run_pool(plan, tasks, workers, mp_context, stats, writer, started) -> None:
                 future.cancel()
             raise
 
-
-def source_schema_of(path: str | Path) -> pa.Schema:
-    """The columns of a source, read from its header (Parquet: its schema)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return pq.read_schema(path)
-    if suffix in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        book = openpyxl.load_workbook(path, read_only=True)
-        header = [str(h) for h in next(book.active.iter_rows(values_only=True), ())]
-        book.close()
-    else:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            header = next(csv.reader(f), [])
-    return pa.schema([(name, pa.string()) for name in header])

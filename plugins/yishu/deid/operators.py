@@ -8,8 +8,9 @@ drop and keep need no code; the others:
     encrypt       deterministic AES-SIV, reversible only with the bureau key
     redact        typed placeholders for PII spans in free text (see text_scanner)
 
-`apply()` dispatches one policy; the product stage (policy.py) and the streaming engine
-(engine.py) both go through it.
+Each operator is declared once, with what it needs and the level it leaves, in registry.py;
+the product stage (policy.py) and the streaming engine (engine.py) dispatch through it. This
+module imports nothing from the registry: the registry imports it.
 """
 
 from __future__ import annotations
@@ -166,21 +167,3 @@ def redact(array: pa.Array, scanner) -> tuple[pa.Array, Counter]:
         counts.update({entity: n * int(times) for entity, n in found.items()})
     return pc.take(pa.array(redacted, pa.string()), encoded.indices), counts
 
-
-def apply(array: pa.Array, policy: str, to: str | None = None, *, secret: bytes | None = None,
-          key: bytes | None = None, zone: str | None = None, on: dt.date | None = None,
-          scanner=None) -> tuple[pa.Array, Counter]:
-    """One operator on one column; the Counter holds entities redacted (free text only)."""
-    if policy == "keep":
-        return array, Counter()
-    if policy == "mask":
-        return mask(array), Counter()
-    if policy == "pseudonymize":
-        return pseudonymize(array, secret), Counter()
-    if policy == "encrypt":
-        return encrypt(array, key, zone), Counter()
-    if policy == "generalize":
-        return generalize(array, to, on or dt.date.today()), Counter()
-    if policy == "redact":
-        return redact(array, scanner)
-    raise ValueError(f"policy '{policy}' cannot produce a column")

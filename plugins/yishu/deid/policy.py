@@ -13,18 +13,26 @@ import hashlib
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from yishu import keys
 from yishu.definitions.models import LEVELS, Catalog, Element, Product, ProductColumn
-from yishu.deid import operators
+from yishu.deid import registry
+from yishu.deid.engine import shared_scanner
+from yishu.deid.files import FileWriter, iter_batches, source_schema_of
 from yishu.errors import UserInputError
 
-# The level an operator leaves, capped by the element's own level.
-_LEVEL_AFTER = {"mask": "L2", "generalize": "L2", "redact": "L2", "pseudonymize": "L3",
-                "encrypt": "L3"}
+
+class Secrets(Protocol):
+    """The keys an operator may need, passed in (yishu.keys.Keys, or a stand-in in tests)."""
+
+    def pseudonym_secret(self, zone: str) -> bytes: ...
+
+    def encryption_key(self) -> bytes: ...
+
+
 # Numbers kept as numbers; what does not parse (counted by validation) becomes null, never text.
 # Integers are cast from their digits (no float: exact up to 18 digits, "1.5" is not an integer).
 _NUMBER_FORMATS = {"integer": (r"^\s*-?\d{1,18}\s*$", pa.int64()),
@@ -32,9 +40,8 @@ _NUMBER_FORMATS = {"integer": (r"^\s*-?\d{1,18}\s*$", pa.int64()),
 
 
 def output_level(element: Element, column: ProductColumn) -> str:
-    if column.policy == "keep":
-        return element.security_level
-    after = _LEVEL_AFTER.get(column.policy, element.security_level)
+    """The level an operator leaves, capped by the element's own (an operator never raises it)."""
+    after = registry.get(column.policy).level_after or element.security_level
     return min(after, element.security_level, key=LEVELS.index)
 
 
@@ -61,7 +68,8 @@ def entity_totals(columns_report: dict) -> dict[str, int]:
     return dict(totals)
 
 
-def _keep(array: pa.Array, element: Element) -> pa.Array:
+def _typed(array: pa.Array, element: Element) -> pa.Array:
+    """Values published as they are keep their element's number type."""
     if element.type not in _NUMBER_FORMATS:
         return array
     pattern, target = _NUMBER_FORMATS[element.type]
@@ -69,35 +77,41 @@ def _keep(array: pa.Array, element: Element) -> pa.Array:
     return pc.cast(pc.utf8_trim_whitespace(cleaned), target)
 
 
-def apply_column(array: pa.Array, element: Element, column: ProductColumn, zone: str,
-                 partition: str, entity_counts: Counter) -> pa.Array:
-    if column.policy == "keep":
-        return _keep(array, element)
-    scanner = None
-    if column.policy == "redact":
-        from yishu.deid.engine import shared_scanner
+def operator_context(product: Product, partition: str, keys: Secrets) -> registry.Context:
+    """What the product's operators need, and only that: keys are read and the scanner (~2.5 s)
+    loaded only if an operator of the product needs them."""
+    needs = registry.needs_of(c.policy for c in product.columns.values())
+    return registry.Context(
+        secret=keys.pseudonym_secret(product.zone) if "secret" in needs else None,
+        key=keys.encryption_key() if "key" in needs else None, zone=product.zone,
+        on=dt.date.fromisoformat(partition) if "date" in needs else None,
+        scanner=shared_scanner() if "scanner" in needs else None)  # the engine's, one per process
 
-        scanner = shared_scanner()
-    out, found = operators.apply(
-        array, column.policy, column.to,
-        secret=keys.pseudonym_secret(zone) if column.policy == "pseudonymize" else None,
-        key=keys.encryption_key() if column.policy == "encrypt" else None, zone=zone,
-        on=dt.date.fromisoformat(partition), scanner=scanner)
+
+def apply_column(array: pa.Array, element: Element, column: ProductColumn,
+                 ctx: registry.Context, entity_counts: Counter) -> pa.Array:
+    out, found = registry.apply(array, column.policy, dataclasses.replace(ctx, to=column.to))
     entity_counts.update(found)
-    return out
+    return _typed(out, element) if registry.get(column.policy).passthrough else out
 
 
-def apply_policy(cat: Catalog, product: Product, table: pa.Table,
-                 partition: str) -> tuple[pa.Table, dict]:
+def apply_policy(cat: Catalog, product: Product, table: pa.Table, partition: str,
+                 keys: Secrets) -> tuple[pa.Table, dict]:
+    """The product's published columns computed from `table`, and the report per column."""
+    return _apply(cat, product, table, operator_context(product, partition, keys))
+
+
+def _apply(cat: Catalog, product: Product, table: pa.Table,
+           ctx: registry.Context) -> tuple[pa.Table, dict]:
     source = cat.sources[product.source]
     columns, report = {}, {}
     for name, column in product.columns.items():
-        if column.policy == "drop":
+        if not registry.get(column.policy).publishes:
             continue
         element = cat.element_of(source.name, column.source_column)
         counts: Counter = Counter()
         array = table.column(column.source_column).combine_chunks()
-        columns[name] = apply_column(array, element, column, product.zone, partition, counts)
+        columns[name] = apply_column(array, element, column, ctx, counts)
         report[name] = {"from": column.source_column, "element": element.name,
                         "operator": column.policy + (f":{column.to}" if column.to else ""),
                         "level_before": element.security_level,
@@ -111,27 +125,32 @@ def product_level(report: dict) -> str:
     return max((c["level_after"] for c in report.values()), key=LEVELS.index, default="L1")
 
 
-def deidentify_file(cat: Catalog, product: Product, path, out, partition: str,
+def deidentify_file(cat: Catalog, product: Product, path, out, partition: str, keys: Secrets,
                     batch_rows: int = 65_536) -> tuple[int, dict]:
     """Apply a product's policy to an ad hoc file (`yishu deidentify FILE --product P`),
     streamed batch by batch; returns the rows written and the per-column report."""
-    from yishu.deid.engine import FileWriter, iter_batches, source_schema_of
-
-    needed = {c.source_column for c in product.columns.values() if c.policy != "drop"}
+    needed = {c.source_column for c in product.columns.values()
+              if registry.get(c.policy).publishes}
     missing = sorted(needed - set(source_schema_of(path).names))
     if missing:
         raise UserInputError(f"{path}: columns {missing} of source '{product.source}' are missing: "
-                         f"product '{product.name}' needs them")
+                             f"product '{product.name}' needs them")
+    ctx = operator_context(product, partition, keys)  # keys and scanner once, not per batch
     writer, rows, report, schema = FileWriter(Path(out), batch_rows), 0, {}, None
-    for batch in iter_batches(path, batch_rows, sorted(needed)):
-        table, columns = apply_policy(cat, product, pa.Table.from_batches([batch]), partition)
-        for name, col in columns.items():  # entity counts add up over batches
-            known = report.setdefault(name, {**col, "entities_redacted": {}})
-            for entity, n in col["entities_redacted"].items():
-                known["entities_redacted"][entity] = known["entities_redacted"].get(entity, 0) + n
-        for b in table.to_batches():
-            writer.write(b)
-        rows += table.num_rows
-        schema = table.schema
-    writer.close(schema or pa.schema([]))
+    try:
+        for batch in iter_batches(path, batch_rows, sorted(needed)):
+            table, columns = _apply(cat, product, pa.Table.from_batches([batch]), ctx)
+            for name, col in columns.items():  # entity counts add up over batches
+                known = report.setdefault(name, {**col, "entities_redacted": {}})
+                for entity, n in col["entities_redacted"].items():
+                    known["entities_redacted"][entity] = (
+                        known["entities_redacted"].get(entity, 0) + n)
+            for b in table.to_batches():
+                writer.write(b)
+            rows += table.num_rows
+            schema = table.schema
+        writer.close(schema or pa.schema([]))
+    except BaseException:
+        writer.abort()  # no half-written .tmp left next to the output
+        raise
     return rows, report

@@ -7,6 +7,8 @@ from collections import Counter
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from yishu.deid.files import iter_batches
+
 # Personal identifiers whose presence in a column declared non-personal is drift. Names and
 # addresses are left out: enterprise and hospital names legitimately contain both shapes.
 PERSONAL_IDENTIFIERS = frozenset({"CN_RESIDENT_ID", "CN_PHONE", "CN_BANK_CARD", "CN_PASSPORT",
@@ -66,8 +68,7 @@ def scan_table(table: pa.Table, columns: list[str] | None = None, *, sample_rows
 
 def residual_in_file(path) -> dict[str, dict[str, int]]:
     """Strong identifiers left anywhere in a file (every row, streamed): {column: {entity: n}}."""
-    from yishu.deid.engine import iter_batches
-    from yishu.deid.recognizers import STRONG_IDENTIFIERS
+    from yishu.deid.recognizers import STRONG_IDENTIFIERS  # presidio: only when scanning
 
     totals: dict[str, Counter] = {}
     for batch in iter_batches(path):

@@ -15,20 +15,19 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select
 
-from yishu import storage
 from yishu.access import audit
-from yishu.db.models import USABLE_STATUSES, Batch, session, upsert
-from yishu.definitions.models import Catalog, Source
+from yishu.db.models import Batch
+from yishu.db.queries import BatchNotFound, get_batch, latest_usable
+from yishu.definitions import Catalog, Source
 from yishu.deid.operators import mask
+from yishu.resources import Resources
 from yishu.sources.collect import CollectResult
 from yishu.standard import quality
+from yishu.standard.consistency import consistency_rate
 from yishu.standard.suites import NUMERIC_TYPES, read_suite
 
-
-class BatchNotFound(Exception):
-    pass
+__all__ = ["BatchNotFound", "review", "typed_frame", "validate_and_land"]
 
 
 def typed_frame(cat: Catalog, source: Source, snapshot: str) -> pd.DataFrame:
@@ -52,33 +51,17 @@ def _timeliness(cat: Catalog, source: Source, df: pd.DataFrame, partition: str,
     return float(fresh.mean()) if len(df) else 1.0
 
 
-def _upsert(source: str, partition: str, **fields) -> Batch:
-    return upsert(Batch, {"source": source, "partition": partition}, **fields)
+def _upsert(res: Resources, source: str, partition: str, **fields) -> Batch:
+    return res.db.upsert(Batch, {"source": source, "partition": partition}, **fields)
 
 
-def get_batch(source: str, partition: str) -> Batch:
-    with session() as s:
-        batch = s.scalar(select(Batch).where(Batch.source == source, Batch.partition == partition))
-    if batch is None:
-        raise BatchNotFound(f"no batch of source '{source}' for partition {partition}: "
-                            "list batches with `yishu quarantine ls --all`")
-    return batch
-
-
-def list_batches(status: str | None = None) -> list[Batch]:
-    with session() as s:
-        query = select(Batch).order_by(Batch.source, Batch.partition)
-        if status:
-            query = query.where(Batch.status == status)
-        return list(s.scalars(query))
-
-
-def latest_usable(source: str, partition: str | None = None) -> Batch | None:
-    with session() as s:
-        query = select(Batch).where(Batch.source == source, Batch.status.in_(USABLE_STATUSES))
-        if partition:
-            query = query.where(Batch.partition <= partition)
-        return s.scalars(query.order_by(Batch.partition.desc())).first()
+def _latest_snapshot(res: Resources):
+    """The Parquet snapshot of a source's latest usable batch (consistency's reference)."""
+    def snapshot(source: str) -> Path | None:
+        batch = latest_usable(res.db, source)
+        return None if batch is None else res.storage.raw_snapshot(
+            batch.source, batch.partition, batch.snapshot_sha256, ".parquet")
+    return snapshot
 
 
 def _add_example_keys(cat: Catalog, source: Source, df: pd.DataFrame, results: list) -> None:
@@ -103,41 +86,40 @@ def _quarantine_reason(failures: list[dict]) -> str:
     return f"{len(failures)} critical expectation(s) failed: " + "; ".join(parts)
 
 
-def validate_and_land(cat: Catalog, collected: CollectResult) -> Batch:
+def validate_and_land(res: Resources, collected: CollectResult) -> Batch:
     """Validate a collected snapshot against its source's suite; land or quarantine it.
     The same snapshot is validated once: a steward's decision on it is kept on reruns."""
+    cat = res.catalog
     source = cat.sources[collected.source]
     try:
-        known = get_batch(source.name, collected.partition)
+        known = get_batch(res.db, source.name, collected.partition)
     except BatchNotFound:
         known = None
     if known and known.snapshot_sha256 == collected.sha256 and known.status != "collected":
         return known
     common = dict(snapshot_sha256=collected.sha256, raw_path=collected.original,
                   rows=collected.rows, review_note=None)
-    report_dir = storage.report_dir(source.name, collected.partition)
+    report_dir = res.storage.report_dir(source.name, collected.partition)
+    model = quality.load_model(res.settings.catalog_dir / "quality.yaml")
     if collected.problem is None and collected.rows == 0:
         collected.problem = (f"{collected.original}: the delivery has a header but no rows: "
                              "ask the provider to deliver the partition again")
     if collected.problem:
-        model = quality.load_model()
         q = quality.score([], model, accessible=False)
-        batch = _upsert(source.name, collected.partition, status="quarantined",
+        batch = _upsert(res, source.name, collected.partition, status="quarantined",
                         reason=collected.problem, quality_score=q.overall,
                         quality_grade=q.grade, validation_path=None, **common)
-        _write_quarantine_record(batch)
+        _write_quarantine_record(res, batch)
         return batch
 
     from yishu.standard.validate import run_suite  # Great Expectations is slow to import
 
     df = typed_frame(cat, source, collected.snapshot)
-    outcome = run_suite(df, read_suite(source.name), data_docs_dir=report_dir / "data_docs")
+    outcome = run_suite(df, read_suite(res.settings.expectations_dir, source.name),
+                        data_docs_dir=report_dir / "data_docs")
     result = outcome.to_dict()
     _add_example_keys(cat, source, df, result["results"])
-    model = quality.load_model()
-    from yishu.standard.consistency import consistency_rate  # noqa: PLC0415
-
-    consistency = consistency_rate(cat, source, df)
+    consistency = consistency_rate(cat, source, df, _latest_snapshot(res))
     q = quality.score(result["results"], model, consistency=consistency["rate"],
                       timeliness=_timeliness(cat, source, df, collected.partition,
                                              model.freshness_days))
@@ -150,17 +132,17 @@ def validate_and_land(cat: Catalog, collected: CollectResult) -> Batch:
     failures = [r for r in result["results"]
                 if not r["success"] and r.get("severity") == "critical"]
     status = "quarantined" if failures else "landed"
-    batch = _upsert(source.name, collected.partition, status=status,
+    batch = _upsert(res, source.name, collected.partition, status=status,
                     reason=_quarantine_reason(failures) if failures else None,
                     quality_score=q.overall, quality_grade=q.grade,
                     validation_path=str(validation_path), **common)
     if failures:
-        _write_quarantine_record(batch)
+        _write_quarantine_record(res, batch)
     return batch
 
 
-def _write_quarantine_record(batch: Batch) -> Path:
-    path = storage.quarantine_record(batch.source, batch.partition)
+def _write_quarantine_record(res: Resources, batch: Batch) -> Path:
+    path = res.storage.quarantine_record(batch.source, batch.partition)
     path.write_text(json.dumps({
         "source": batch.source, "partition": batch.partition, "status": batch.status,
         "reason": batch.reason, "raw_snapshot": batch.raw_path,
@@ -169,13 +151,13 @@ def _write_quarantine_record(batch: Batch) -> Path:
     return path
 
 
-def review(source: str, partition: str, decision: str, note: str) -> Batch:
+def review(res: Resources, source: str, partition: str, decision: str, note: str) -> Batch:
     """A steward's decision on a quarantined batch: `released` (usable) or `rejected`."""
     if decision not in ("released", "rejected"):
         raise ValueError("decision must be released or rejected")
     if not note.strip():
         raise ValueError("a reason is required: it is recorded with the decision")
-    batch = get_batch(source, partition)
+    batch = get_batch(res.db, source, partition)
     if batch.status == "rejected" and decision == "released":
         raise ValueError(f"batch {source}/{partition} was rejected for good: deliver the "
                          "partition again (a new snapshot is validated afresh)")
@@ -184,9 +166,9 @@ def review(source: str, partition: str, decision: str, note: str) -> Batch:
     if decision == "released" and batch.validation_path is None:
         raise ValueError(f"batch {source}/{partition} could not be read ({batch.reason}); "
                          "it cannot be released: deliver a corrected file")
-    batch = _upsert(source, partition, status=decision, review_note=note)
-    _write_quarantine_record(batch)
+    batch = _upsert(res, source, partition, status=decision, review_note=note)
+    _write_quarantine_record(res, batch)
     action = {"released": "batch.release", "rejected": "batch.reject"}[decision]
-    audit.record(action, f"{source}/{partition}",
+    audit.record(res.db, action, f"{source}/{partition}",
                  {"reason": note, "snapshot_sha256": batch.snapshot_sha256})
     return batch

@@ -1,8 +1,9 @@
 """The stages of a product run: build → de-identify → risk check → publish.
 
-Each stage takes and returns a small JSON-able reference (paths, hashes, counts) so that
-Airflow passes only references through XCom. A stage that stops the product records why in
-`product_runs` and returns the reference with `blocked` set; later stages pass it through.
+Each stage takes the run's resources and a `ProductRef` (paths, hashes, counts) and returns a
+new one, so Airflow passes only references through XCom. A stage that stops the product
+records why in `product_runs` and returns the reference with `blocked` set; later stages pass
+it through.
 """
 
 from __future__ import annotations
@@ -18,16 +19,18 @@ import pyarrow.csv as pv
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
-from yishu import storage
 from yishu.access import audit
-from yishu.db.models import ProductRun, ProductVersion, session, upsert
-from yishu.definitions.models import GRADES, LEVELS, Catalog
-from yishu.pipeline.voucher import file_sha256, sign
+from yishu.db.models import ProductRun, ProductVersion
+from yishu.db.queries import latest_usable
+from yishu.definitions import GRADES, LEVELS
 from yishu.deid import policy as deid_policy
 from yishu.deid import risk
 from yishu.deid.aggregate import aggregate
+from yishu.deid.recognizers import STRONG_IDENTIFIERS
 from yishu.deid.scan import PERSONAL_IDENTIFIERS, identifies_a_person, scan_table
-from yishu.pipeline import batches
+from yishu.pipeline.refs import ProductRef
+from yishu.pipeline.voucher import file_sha256, sign
+from yishu.resources import Resources
 
 # Columns whose element is at most this level are "not personal data"; they are sampled for
 # PII before de-identification (drift detection).
@@ -40,19 +43,23 @@ class NothingToPublish(Exception):
     """No usable batch of the product's source yet (all quarantined, or none collected)."""
 
 
-def _record(product: str, partition: str, status: str, reason: str | None = None,
-            report: str | None = None) -> None:
-    upsert(ProductRun, {"product": product, "partition": partition}, status=status,
-           reason=reason, report_path=report)
+def _record(res: Resources, product: str, partition: str, status: str,
+            reason: str | None = None, report: str | None = None) -> None:
+    res.db.upsert(ProductRun, {"product": product, "partition": partition}, status=status,
+                  reason=reason, report_path=report)
 
 
-def _block(ref: dict, reason: str) -> dict:
-    _record(ref["product"], ref["partition"], "blocked", reason, ref.get("report"))
-    return {**ref, "blocked": reason}
+def _block(res: Resources, ref: ProductRef, reason: str) -> ProductRef:
+    _record(res, ref.product, ref.partition, "blocked", reason, ref.report)
+    return ref.but(blocked=reason)
 
 
-def _write_report(ref: dict, section: str, data) -> str:
-    path = storage.work_dir(ref["product"], ref["partition"]) / "deid_report.json"
+def _work(res: Resources, ref: ProductRef, name: str) -> Path:
+    return res.storage.work_dir(ref.product, ref.partition) / name
+
+
+def _write_report(res: Resources, ref: ProductRef, section: str, data) -> str:
+    path = _work(res, ref, "deid_report.json")
     report = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     report[section] = data
     path.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str),
@@ -60,22 +67,20 @@ def _write_report(ref: dict, section: str, data) -> str:
     return str(path)
 
 
-def build(cat: Catalog, product_name: str, partition: str) -> dict:
-    product = cat.products[product_name]
-    batch = batches.latest_usable(product.source, partition)
+def build(res: Resources, product_name: str, partition: str) -> ProductRef:
+    product = res.catalog.products[product_name]
+    batch = latest_usable(res.db, product.source, partition)
     if batch is None:
         raise NothingToPublish(
             f"product {product_name}: source '{product.source}' has no landed or released batch "
             f"up to {partition}: see `yishu quarantine ls`")
-    snapshot = storage.raw_snapshot(batch.source, batch.partition, batch.snapshot_sha256,
-                                    ".parquet")
-    work = storage.work_dir(product_name, partition)
-    report = work / "deid_report.json"
-    report.unlink(missing_ok=True)  # a rerun starts a fresh report
-    return {"product": product_name, "partition": partition, "source": batch.source,
-            "source_partition": batch.partition, "source_sha256": batch.snapshot_sha256,
-            "source_grade": batch.quality_grade, "snapshot": str(snapshot),
-            "rows": batch.rows, "blocked": None}
+    snapshot = res.storage.raw_snapshot(batch.source, batch.partition, batch.snapshot_sha256,
+                                        ".parquet")
+    ref = ProductRef(product=product_name, partition=partition, source=batch.source,
+                     source_partition=batch.partition, source_sha256=batch.snapshot_sha256,
+                     source_grade=batch.quality_grade, snapshot=str(snapshot), rows=batch.rows)
+    _work(res, ref, "deid_report.json").unlink(missing_ok=True)  # a rerun starts afresh
+    return ref
 
 
 def _findings(findings: dict) -> str:
@@ -93,65 +98,64 @@ def _exclude_rows(product, table: pa.Table) -> tuple[pa.Table, list[dict]]:
     return table, report
 
 
-def deidentify(cat: Catalog, ref: dict) -> dict:
-    if ref.get("blocked"):
+def deidentify(res: Resources, ref: ProductRef) -> ProductRef:
+    if ref.blocked:
         return ref
-    product = cat.products[ref["product"]]
+    cat = res.catalog
+    product = cat.products[ref.product]
     source = cat.sources[product.source]
-    table = pq.read_table(ref["snapshot"])
+    table = pq.read_table(ref.snapshot)
     declared_safe = [c.name for c in source.columns.values()
                      if cat.elements[c.element].security_level in DRIFT_LEVELS
                      and not cat.elements[c.element].pii_entity]
     table, excluded = _exclude_rows(product, table)
     drift = scan_table(table, declared_safe, sample_rows=DRIFT_SAMPLE_ROWS,
                        entities=set(PERSONAL_IDENTIFIERS))
-    _write_report(ref, "rows_excluded", excluded)
-    ref = {**ref, "report": _write_report(ref, "drift", drift)}
+    _write_report(res, ref, "rows_excluded", excluded)
+    ref = ref.but(report=_write_report(res, ref, "drift", drift))
     if drift:
-        return _block(ref, f"drift: personal data found in column(s) declared "
+        return _block(res, ref, f"drift: personal data found in column(s) declared "
                            f"{'/'.join(DRIFT_LEVELS)} ({_findings(drift)}): declare the "
                            "element's level and pii_entity in elements.yaml, or fix the source")
-    out, columns = deid_policy.apply_policy(cat, product, table, ref["partition"])
-    path = storage.work_dir(ref["product"], ref["partition"]) / "deidentified.parquet"
+    out, columns = deid_policy.apply_policy(cat, product, table, ref.partition, res.keys)
+    path = _work(res, ref, "deidentified.parquet")
     pq.write_table(out, path)
-    _write_report(ref, "columns", columns)
+    _write_report(res, ref, "columns", columns)
     graded = columns
     if product.aggregate:  # measures are statistics (L1); only group-by columns carry a level
         graded = {c: columns[c] for c in product.aggregate["group_by"] if c in columns}
-    return {**ref, "deidentified": str(path), "level": deid_policy.product_level(graded),
-            "policy_sha256": deid_policy.policy_hash(cat, product)}
+    return ref.but(deidentified=str(path), level=deid_policy.product_level(graded),
+                   policy_sha256=deid_policy.policy_hash(cat, product))
 
 
-def check_risk(cat: Catalog, ref: dict) -> dict:
-    if ref.get("blocked"):
+def check_risk(res: Resources, ref: ProductRef) -> ProductRef:
+    if ref.blocked:
         return ref
-    from yishu.deid.recognizers import STRONG_IDENTIFIERS
-
-    product = cat.products[ref["product"]]
-    zone = cat.zones[product.zone]
-    table = pq.read_table(ref["deidentified"])
+    product = res.catalog.products[ref.product]
+    zone = res.catalog.zones[product.zone]
+    table = pq.read_table(ref.deidentified)
     residual = scan_table(table, entities=set(STRONG_IDENTIFIERS), keep=identifies_a_person)
-    _write_report(ref, "residual", residual)
+    _write_report(res, ref, "residual", residual)
     if residual:
-        return _block(ref, f"residual scan found strong identifiers after de-identification "
+        return _block(res, ref, f"residual scan found strong identifiers after de-identification "
                            f"({_findings(residual)}): change the column policy to drop, mask "
                            "or pseudonymize")
     if product.aggregate:
         kept, summary = aggregate(table, product.aggregate)
-        _write_report(ref, "aggregate", summary)
+        _write_report(res, ref, "aggregate", summary)
         extra = {"k_achieved": None, "cells_suppressed": summary["cells_suppressed"]}
     else:
         sensitive = product.sensitive_attribute
         kept, result = risk.k_anonymize(table, list(product.quasi_identifiers), zone.k,
                                         zone.max_suppression, sensitive=sensitive,
                                         l_required=2 if sensitive else None)
-        _write_report(ref, "risk", result.to_dict())
+        _write_report(res, ref, "risk", result.to_dict())
         if not result.passed:
-            return _block(ref, f"re-identification risk: {result.reason}")
+            return _block(res, ref, f"re-identification risk: {result.reason}")
         extra = {"k_achieved": result.k_achieved, "rows_suppressed": result.rows_suppressed}
-    path = storage.work_dir(ref["product"], ref["partition"]) / "final.parquet"
+    path = _work(res, ref, "final.parquet")
     pq.write_table(kept, path)
-    return {**ref, "final": str(path), "rows_out": kept.num_rows, **extra}
+    return ref.but(final=str(path), rows_out=kept.num_rows, **extra)
 
 
 def _publishable_report(work_report: Path, published: Path) -> None:
@@ -165,73 +169,66 @@ def _publishable_report(work_report: Path, published: Path) -> None:
                          encoding="utf-8")
 
 
-def _fingerprint(ref: dict) -> str:
-    parts = [ref["source_sha256"], ref["policy_sha256"], CODE_VERSION]
+def _fingerprint(ref: ProductRef) -> str:
+    parts = [ref.source_sha256, ref.policy_sha256, CODE_VERSION]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def publish(cat: Catalog, ref: dict) -> dict:
-    if ref.get("blocked"):
+def publish(res: Resources, ref: ProductRef) -> ProductRef:
+    if ref.blocked:
         return ref
-    product = cat.products[ref["product"]]
-    zone = cat.zones[product.zone]
-    grade = ref.get("source_grade") or "E"
+    product = res.catalog.products[ref.product]
+    zone = res.catalog.zones[product.zone]
+    grade = ref.source_grade or "E"
     if GRADES.index(grade) > GRADES.index(zone.min_quality_grade):
-        return _block(ref, f"quality grade {grade} of source '{product.source}' is below the "
+        return _block(res, ref, f"quality grade {grade} of source '{product.source}' is below the "
                            f"zone's minimum {zone.min_quality_grade} (不合规不挂牌)")
-    if LEVELS.index(ref["level"]) > LEVELS.index(zone.max_level):
-        return _block(ref, f"product level {ref['level']} exceeds zone '{zone.name}' maximum "
+    if LEVELS.index(ref.level) > LEVELS.index(zone.max_level):
+        return _block(res, ref, f"product level {ref.level} exceeds zone '{zone.name}' maximum "
                            f"{zone.max_level}: mask, generalize or drop the highest columns")
-    if not ref.get("rows_out"):
-        return _block(ref, f"no rows left to publish (source batch {ref['source']}/"
-                           f"{ref['source_partition']} has {ref['rows']}): nothing is listed")
+    if not ref.rows_out:
+        return _block(res, ref, f"no rows left to publish (source batch {ref.source}/"
+                                f"{ref.source_partition} has {ref.rows}): nothing is listed")
     fingerprint = _fingerprint(ref)
-    with session() as s:
+    with res.db.session() as s:
         existing = s.scalar(select(ProductVersion).where(
             ProductVersion.product == product.name, ProductVersion.fingerprint == fingerprint))
         if existing:
-            _record(product.name, ref["partition"], "unchanged",
+            _record(res, product.name, ref.partition, "unchanged",
                     f"same inputs as v{existing.version}",
                     str(Path(existing.path) / "deid_report.json"))
-            return {**ref, "version": existing.version, "unchanged": True}
+            return ref.but(version=existing.version, unchanged=True)
         version = (s.scalar(select(func.max(ProductVersion.version))
                             .where(ProductVersion.product == product.name)) or 0) + 1
-    folder = storage.product_version_dir(zone.name, product.name, version)
-    table = pq.read_table(ref["final"])
-    shutil.copyfile(ref["final"], folder / "data.parquet")
+    folder = res.storage.product_version_dir(zone.name, product.name, version)
+    table = pq.read_table(ref.final)
+    shutil.copyfile(ref.final, folder / "data.parquet")
     pv.write_csv(table, folder / "data.csv")
-    _publishable_report(Path(ref["report"]), folder / "deid_report.json")
+    _publishable_report(Path(ref.report), folder / "deid_report.json")
     body = {
         "product": product.name, "title_zh": product.title_zh, "version": version,
-        "zone": zone.name, "scenario": product.scenario, "security_level": ref["level"],
-        "quality_grade": grade, "rows": table.num_rows, "partition": ref["partition"],
+        "zone": zone.name, "scenario": product.scenario, "security_level": ref.level,
+        "quality_grade": grade, "rows": table.num_rows, "partition": ref.partition,
         "schema": {f.name: str(f.type) for f in table.schema},
         "files": {name: file_sha256(folder / name)
                   for name in ("data.parquet", "data.csv", "deid_report.json")},
-        "lineage": [{"source": ref["source"], "partition": ref["source_partition"],
-                     "snapshot_sha256": ref["source_sha256"]}],
-        "deid_policy_sha256": ref["policy_sha256"], "k_anonymity": ref.get("k_achieved"),
-        "audit_head": audit.head(),  # anchors the audit log: truncation is noticed
+        "lineage": [{"source": ref.source, "partition": ref.source_partition,
+                     "snapshot_sha256": ref.source_sha256}],
+        "deid_policy_sha256": ref.policy_sha256, "k_anonymity": ref.k_achieved,
+        "audit_head": audit.head(res.db),  # anchors the audit log: truncation is noticed
     }
-    voucher = sign(body)
+    voucher = sign(body, res.keys)
     (folder / "voucher.json").write_text(json.dumps(voucher, ensure_ascii=False, indent=1),
                                          encoding="utf-8")
-    with session() as s:
+    with res.db.session() as s:
         s.add(ProductVersion(product=product.name, zone=zone.name, version=version,
-                             partition=ref["partition"], rows=table.num_rows,
-                             security_level=ref["level"], quality_grade=grade,
+                             partition=ref.partition, rows=table.num_rows,
+                             security_level=ref.level, quality_grade=grade,
                              fingerprint=fingerprint, path=str(folder), voucher=voucher))
         s.commit()
-    _record(product.name, ref["partition"], "published", f"v{version}",
+    _record(res, product.name, ref.partition, "published", f"v{version}",
             str(folder / "deid_report.json"))
-    audit.record("product.publish", f"{zone.name}/{product.name}/v{version}",
-                 {"rows": table.num_rows, "level": ref["level"], "grade": grade,
+    audit.record(res.db, "product.publish", f"{zone.name}/{product.name}/v{version}",
+                 {"rows": table.num_rows, "level": ref.level, "grade": grade,
                   "voucher_signature": voucher["signature"]})
-    return {**ref, "version": version, "path": str(folder), "unchanged": False}
-
-
-def published_versions() -> list[ProductVersion]:
-    with session() as s:
-        return list(s.scalars(select(ProductVersion).order_by(ProductVersion.zone,
-                                                              ProductVersion.product,
-                                                              ProductVersion.version)))
+    return ref.but(version=version, path=str(folder), unchanged=False)

@@ -15,7 +15,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
-from yishu import keys
+from yishu.keys import Keys, public_key_pem
 
 
 def canonical(body: dict) -> bytes:
@@ -30,10 +30,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def sign(body: dict) -> dict:
+def sign(body: dict, keys: Keys) -> dict:
     key = keys.signing_key()
     return {"body": body, "algorithm": "Ed25519",
-            "public_key": keys.public_key_pem(key.public_key()),
+            "public_key": public_key_pem(key.public_key()),
             "signature": base64.b64encode(key.sign(canonical(body))).decode()}
 
 

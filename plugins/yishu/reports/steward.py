@@ -15,19 +15,18 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
-from yishu import storage
-from yishu.db.models import ProductRun, ProductVersion, session
-from yishu.definitions.models import Catalog
-from yishu.pipeline.batches import get_batch, list_batches
+from yishu.db.models import ProductRun, ProductVersion
+from yishu.db.queries import get_batch, list_batches
+from yishu.resources import Resources
 from yishu.standard.quality import DIMENSION_ZH, DIMENSIONS
 
 TREND_RUNS = 10
 
 
-def _products_of(cat: Catalog, source: str) -> list[dict]:
+def _products_of(res: Resources, source: str) -> list[dict]:
     out = []
-    with session() as s:
-        for name, product in cat.products.items():
+    with res.db.session() as s:
+        for name, product in res.catalog.products.items():
             if product.source != source:
                 continue
             runs = s.scalars(select(ProductRun).where(ProductRun.product == name)
@@ -43,12 +42,13 @@ def _products_of(cat: Catalog, source: str) -> list[dict]:
     return out
 
 
-def build_report(cat: Catalog, source: str, partition: str) -> dict:
-    batch = get_batch(source, partition)
+def build_report(res: Resources, source: str, partition: str) -> dict:
+    cat = res.catalog
+    batch = get_batch(res.db, source, partition)
     validation = {}
     if batch.validation_path and Path(batch.validation_path).exists():
         validation = json.loads(Path(batch.validation_path).read_text(encoding="utf-8"))
-    trend = [b for b in list_batches() if b.source == source][-TREND_RUNS:]
+    trend = [b for b in list_batches(res.db) if b.source == source][-TREND_RUNS:]
     return {
         "source": source, "title_zh": cat.sources[source].title_zh,
         "provider": cat.sources[source].provider, "partition": partition,
@@ -68,15 +68,15 @@ def build_report(cat: Catalog, source: str, partition: str) -> dict:
                       "status": p["run"].status if p["run"] else None,
                       "reason": p["run"].reason if p["run"] else None,
                       "latest_version": p["latest"].version if p["latest"] else None,
-                      "deid": p["deid"]} for p in _products_of(cat, source)],
+                      "deid": p["deid"]} for p in _products_of(res, source)],
     }
 
 
-def write_report(cat: Catalog, source: str, partition: str, out_dir: Path | None = None,
+def write_report(res: Resources, source: str, partition: str, out_dir: Path | None = None,
                  ) -> tuple[Path, Path]:
     """Write report.html and report.json; returns their paths."""
-    data = build_report(cat, source, partition)
-    out_dir = Path(out_dir or storage.report_dir(source, partition))
+    data = build_report(res, source, partition)
+    out_dir = Path(out_dir or res.storage.report_dir(source, partition))
     out_dir.mkdir(parents=True, exist_ok=True)
     docs = data["data_docs_index"]
     env = Environment(loader=PackageLoader("yishu.reports"), autoescape=select_autoescape())

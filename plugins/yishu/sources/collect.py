@@ -15,8 +15,9 @@ import pyarrow as pa
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
-from yishu import storage
-from yishu.definitions.models import Source
+from yishu.definitions import Source
+from yishu.settings import Settings
+from yishu.storage import Storage
 
 READERS = ("csv",)
 
@@ -70,8 +71,11 @@ def _parse_csv(data: bytes, source: Source, where: str) -> tuple[pa.Table | None
     return table.replace_schema_metadata({"undeclared_columns": ",".join(extra)}), None
 
 
-def collect(source: Source, partition: str) -> CollectResult:
-    path = source.resolve_location(partition)
+def collect(source: Source, partition: str, *, settings: Settings,
+            storage: Storage) -> CollectResult:
+    """Snapshot the partition's file into the raw zone (the location is filled in from the
+    settings' state folder and repository)."""
+    path = source.resolve_location(partition, home=settings.home, repo=settings.repo)
     if not path.is_file():
         raise SourceUnavailable(
             f"{source.file}: location: {path} does not exist for partition {partition}: "

@@ -4,11 +4,13 @@ the values with the authoritative source's latest usable batch and count disagre
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pandas as pd
 import pyarrow.parquet as pq
 
-from yishu import storage
-from yishu.definitions.models import Catalog, Source
+from yishu.definitions import Catalog, Source
 
 
 def _pairs(cat: Catalog, source: Source):
@@ -26,18 +28,17 @@ def _pairs(cat: Catalog, source: Source):
             yield authority, here_key, authority.key, col.name, there
 
 
-def consistency_rate(cat: Catalog, source: Source, df: pd.DataFrame) -> dict:
-    from yishu.pipeline.batches import latest_usable  # batches imports this module
-
+def consistency_rate(cat: Catalog, source: Source, df: pd.DataFrame,
+                     latest_snapshot: Callable[[str], Path | None]) -> dict:
+    """`latest_snapshot(source)` gives the Parquet snapshot of a source's latest usable batch
+    (None if it has none): the caller knows where batches are kept."""
     checks, compared, disagreed = [], 0, 0
     for authority, here_key, there_key, here, there in _pairs(cat, source):
-        batch = latest_usable(authority.name)
-        if batch is None:
+        snapshot = latest_snapshot(authority.name)
+        if snapshot is None:
             checks.append({"column": here, "authority": authority.name,
                            "note": "no usable batch of the authoritative source yet"})
             continue
-        snapshot = storage.raw_snapshot(batch.source, batch.partition, batch.snapshot_sha256,
-                                        ".parquet")
         ref = pq.read_table(snapshot, columns=[there_key, there]).to_pandas()
         ref = ref.drop_duplicates(there_key).set_index(there_key)[there]
         pairs = df[[here_key, here]].dropna()

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import yaml
 
-from yishu import settings
-
 DIMENSIONS = ("conformity", "completeness", "accuracy", "consistency", "timeliness",
               "accessibility")
 DIMENSION_ZH = {"conformity": "规范性", "completeness": "完整性", "accuracy": "准确性",
@@ -39,8 +37,8 @@ class QualityScore:
         return {"dimensions": self.dimensions, "overall": self.overall, "grade": self.grade}
 
 
-def load_model(path: Path | None = None) -> QualityModel:
-    path = path or settings.load().catalog_dir / "quality.yaml"
+def load_model(path: Path) -> QualityModel:
+    """The quality model of a catalog (its quality.yaml)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     weights = {d: float(data["weights"].get(d, 0)) for d in DIMENSIONS}
     return QualityModel(weights, {g: float(v) for g, v in data["grades"].items()},

@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from yishu import settings
-from yishu.definitions.models import Catalog, CatalogError, Source
+from yishu.definitions import Catalog, CatalogError, Source
 
 # Identifiers whose check digit fails are wrong data, not style: they stop the batch.
 CRITICAL_VALIDATORS = {"cn_resident_id", "cn_uscc"}
@@ -62,12 +61,13 @@ def generated_expectations(cat: Catalog, source: Source) -> list[dict]:
     return out
 
 
-def suite_path(source: str) -> Path:
-    return settings.load().expectations_dir / f"{source}.json"
+def suite_path(folder: Path, source: str) -> Path:
+    """The suite of a source in the expectations folder (one JSON file per source)."""
+    return Path(folder) / f"{source}.json"
 
 
-def read_suite(source: str) -> dict:
-    path = suite_path(source)
+def read_suite(folder: Path, source: str) -> dict:
+    path = suite_path(folder, source)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -88,10 +88,10 @@ def build_suite(cat: Catalog, source: Source, existing: dict | None = None) -> d
     }
 
 
-def write_suites(cat: Catalog) -> list[Path]:
+def write_suites(cat: Catalog, folder: Path) -> list[Path]:
     written = []
     for source in cat.sources.values():
-        path = suite_path(source.name)
+        path = suite_path(folder, source.name)
         existing = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
         suite = build_suite(cat, source, existing)
         text = json.dumps(suite, ensure_ascii=False, indent=2) + "\n"
@@ -102,13 +102,13 @@ def write_suites(cat: Catalog) -> list[Path]:
     return written
 
 
-def stale_suites(cat: Catalog) -> list[str]:
+def stale_suites(cat: Catalog, folder: Path) -> list[str]:
     """Problems for suites that are missing or out of date with the catalog."""
     problems = []
     for source in cat.sources.values():
-        path = suite_path(source.name)
+        path = suite_path(folder, source.name)
         try:
-            suite = read_suite(source.name)
+            suite = read_suite(folder, source.name)
         except CatalogError as exc:
             problems.extend(exc.problems)
             continue

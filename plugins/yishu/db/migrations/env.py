@@ -1,9 +1,8 @@
-"""Alembic environment of the catalog database; run by yishu.db.models.migrate()."""
+"""Alembic environment of the catalog database; run by yishu.db.database.migrate()."""
 
 from alembic import context
 from sqlalchemy import create_engine
 
-import yishu.access.audit  # noqa: F401 - registers the audit_log table
 from yishu.db.models import Base
 
 config = context.config

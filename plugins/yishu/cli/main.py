@@ -1,0 +1,32 @@
+"""`yishu`: the command line of bureau engineers, stewards and administrators.
+
+Commands live in one module per group; this module only assembles them. Each invocation
+builds its resources once (cli/common.py); a caller may pass its own with `obj=`.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from yishu.cli import access, deid, pipeline, steward
+from yishu.cli.catalog import catalog_app
+
+app = typer.Typer(help="Yishu (一数): public-data authorized operation pipelines.",
+                  no_args_is_help=True, add_completion=False)
+
+app.command()(pipeline.check)
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(steward.quarantine_app, name="quarantine")
+app.add_typer(pipeline.expectations_app, name="expectations")
+app.add_typer(access.voucher_app, name="voucher")
+app.command()(pipeline.sample)
+app.command()(pipeline.run)
+app.command()(steward.report)
+app.command()(deid.scan)
+app.command()(deid.deidentify)
+app.command()(deid.reidentify)
+app.add_typer(access.audit_app, name="audit")
+app.command()(pipeline.demo)
+
+if __name__ == "__main__":
+    app()

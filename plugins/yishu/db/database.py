@@ -1,0 +1,56 @@
+"""The catalog database: one engine per URL, migrated to the latest revision on first use."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def migrate(engine) -> None:
+    """Bring the catalog database to the latest Alembic revision (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+@cache
+def _engine(url: str):
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    migrate(engine)
+    return engine
+
+
+class Database:
+    """The catalog database at one SQLAlchemy URL (SQLite file or PostgreSQL)."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def session(self) -> Session:
+        return Session(_engine(self.url), expire_on_commit=False)
+
+    def upsert(self, model, keys: dict, **fields):
+        """Insert or update the one row of `model` with these key values (reruns are safe)."""
+        with self.session() as s:
+            row = s.scalar(select(model).filter_by(**keys))
+            if row is None:
+                row = model(**keys)
+                s.add(row)
+            for name, value in fields.items():
+                setattr(row, name, value)
+            s.commit()
+            return row
