@@ -7,28 +7,14 @@ from types import SimpleNamespace
 
 import pydantic
 import pytest
-import yaml
 
-from yishu.definitions import CatalogError, ProductColumn, Zone, load_catalog
+from tests.catalog_edits import catalog_problems as _problems
+from tests.catalog_edits import edit_yaml as _edit
+from tests.catalog_edits import has_problem as _has
+from yishu.definitions import ProductColumn, Zone, load_catalog
 from yishu.deid import registry
 
 PACKAGE = Path(__file__).resolve().parents[2] / "plugins/yishu/definitions"
-
-
-def _edit(path, fn):
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    fn(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-
-
-def _problems(root) -> list[str]:
-    with pytest.raises(CatalogError) as exc:
-        load_catalog(root)
-    return exc.value.problems
-
-
-def _has(problems, *parts) -> bool:
-    return any(all(part in p for part in parts) for p in problems)
 
 
 def test_models_stay_dataclasses():

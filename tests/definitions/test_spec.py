@@ -1,22 +1,11 @@
 from pathlib import Path
 
 import pytest
-import yaml
 
+from tests.catalog_edits import catalog_problems as _problems
+from tests.catalog_edits import edit_yaml as _edit
+from tests.catalog_edits import has_problem as _has
 from yishu.definitions import CatalogError, load_catalog
-
-
-def _edit(path, fn):
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    fn(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-
-
-def _problems(root) -> list[str]:
-    # pytest.raises(CatalogError) lets any other exception (a traceback) fail the test
-    with pytest.raises(CatalogError) as exc:
-        load_catalog(root)
-    return exc.value.problems
 
 
 def test_repository_catalog_loads():
@@ -72,10 +61,6 @@ def test_unknown_field_and_unpublishable_keep(catalog_copy):
     _edit(root / "zones.yaml", lambda d: d["zones"]["open"].update(colour="red"))
     problems = _problems(root)
     assert any("zones.open" in p and "colour" in p for p in problems), problems
-
-
-def _has(problems, *parts) -> bool:
-    return any(all(part in p for part in parts) for p in problems)
 
 
 def test_source_key_not_a_column_is_reported_not_a_keyerror(catalog_copy):
