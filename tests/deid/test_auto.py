@@ -1,9 +1,9 @@
 import pyarrow.csv as pacsv
 import pytest
 
+from yishu import samples as sample
 from yishu.deid import auto
 from yishu.deid.engine import ColumnAction
-from yishu.samples import generate as sample
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from yishu import samples as sample
 from yishu.deid import operators
 from yishu.deid.engine import ColumnAction, Plan, deidentify_stream, shared_scanner
-from yishu.samples import generate as sample
 
 SECRET = b"s" * 32
 ROWS = 300

@@ -12,11 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import REPO
+from yishu import samples as sample
 from yishu.definitions import CatalogError, ProductColumn, load_catalog
 from yishu.deid import policy, registry
 from yishu.deid.engine import ColumnAction, Plan, deidentify_stream
 from yishu.deid.registry import Operator
-from yishu.samples import generate as sample
 
 DEID = REPO / "plugins" / "yishu" / "deid"
 

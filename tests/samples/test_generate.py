@@ -1,4 +1,4 @@
-"""The deterministic sample-data generator (yishu.samples.generate)."""
+"""The deterministic sample-data generator (yishu.samples)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pyarrow.csv as pacsv
 import pytest
 import yaml
 
-from yishu.samples import generate as sample
+from yishu import samples as sample
 from yishu.standard.identifiers import is_mobile, is_phone, is_resident_id, is_uscc
+from yishu.storage import Storage
 
 ROWS = 2000
 CATALOG = Path(__file__).resolve().parents[2] / "catalog"
@@ -194,12 +195,12 @@ def test_quasi_identifier_classes_are_mostly_large():
         0.75 * ROWS
 
 
-def test_write_sample(monkeypatch, tmp_path):
-    monkeypatch.setenv("YISHU_HOME", str(tmp_path))
-    path = sample.write_sample("health_visits", "2026-11-01", 300)
+def test_write_sample(tmp_path):
+    storage = Storage(tmp_path)
+    path = sample.write_sample(storage, "health_visits", "2026-11-01", 300)
     assert path == tmp_path / "inbox" / "health_visits" / "2026-11-01.csv"
     data = path.read_bytes()
-    assert sample.write_sample("health_visits", "2026-11-01", 300) == path
+    assert sample.write_sample(storage, "health_visits", "2026-11-01", 300) == path
     assert path.read_bytes() == data  # deterministic, so rewriting is harmless
     columns = sample.COLUMNS["health_visits"]
     # Nulls are written unquoted-empty, strings quoted: a reader can tell them apart.

@@ -168,10 +168,10 @@ def _run_presidio(args) -> dict:
 
 def _note_patterns() -> list[re.Pattern]:
     """One regex per note template of the generator, a named group per filled-in field."""
-    from yishu.samples import generate as sample
+    from yishu.samples.health import _NOTE_TEMPLATES
 
     patterns = []
-    for _, parts in sample._NOTE_TEMPLATES:
+    for _, parts in _NOTE_TEMPLATES:
         body = "".join(
             f"(?P<{p[1:-1]}>{_FIELD_RES.get(p[1:-1], '.+?')})" if p.startswith("{")
             else re.escape(p) for p in parts)
@@ -279,7 +279,7 @@ def _generate(path: Path, rows: int, columns: list[str] | None = None) -> None:
     """health_visits rows written chunk by chunk (a 10M-row file never sits in memory)."""
     import pyarrow.parquet as pq
 
-    from yishu.samples import generate as sample
+    from yishu import samples as sample
 
     writer = None
     for chunk in sample.iter_generate("health_visits", rows, chunk_rows=100_000):
@@ -371,18 +371,20 @@ def run_stream(console, tmp: Path, rows: int, workers: int, columns: list[str]) 
 
 
 def run_validation(console, tmp: Path, rows: int) -> None:
-    from yishu.definitions.models import load_catalog
+    from yishu.definitions import load_catalog
     from yishu.pipeline.batches import typed_frame
+    from yishu.settings import load
     from yishu.standard.suites import read_suite
     from yishu.standard.validate import run_suite
 
     path = tmp / "validate.parquet"
     _generate(path, rows)
-    cat = load_catalog()
+    settings = load()
+    cat = load_catalog(settings.catalog_dir)
     started = time.perf_counter()
     df = typed_frame(cat, cat.sources["health_visits"], str(path))
     typed = time.perf_counter() - started
-    suite = read_suite("health_visits")
+    suite = read_suite(settings.expectations_dir, "health_visits")
     started = time.perf_counter()
     outcome = run_suite(df, suite)
     seconds = time.perf_counter() - started
