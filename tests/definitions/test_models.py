@@ -1,20 +1,17 @@
 """The typed models, how the loader words their problems, and the shape of the package."""
 
-import ast
 import dataclasses
-from pathlib import Path
 from types import SimpleNamespace
 
 import pydantic
 import pytest
 
+from tests import shape
 from tests.catalog_edits import catalog_problems as _problems
 from tests.catalog_edits import edit_yaml as _edit
 from tests.catalog_edits import has_problem as _has
 from yishu.definitions import ProductColumn, Zone, load_catalog
 from yishu.deid import registry
-
-PACKAGE = Path(__file__).resolve().parents[2] / "plugins/yishu/definitions"
 
 
 def test_models_stay_dataclasses():
@@ -101,41 +98,13 @@ def test_an_operator_registered_at_run_time_is_accepted(catalog_copy, monkeypatc
     assert product.columns["visit_month"].policy == "shift"
 
 
-def _modules() -> dict[str, ast.Module]:
-    return {p.stem: ast.parse(p.read_text(encoding="utf-8")) for p in PACKAGE.glob("*.py")}
-
-
-def _imports(tree: ast.Module) -> set[str]:
-    names = set()
-    for node in ast.walk(tree):  # inside functions too
-        if isinstance(node, ast.Import):
-            names |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
-    return names
-
-
-def test_package_shape():
-    modules = _modules()
-    for name in modules:
-        lines = (PACKAGE / f"{name}.py").read_text(encoding="utf-8").count("\n")
-        assert lines <= 400, f"{name}.py has {lines} lines"
-    graph = {name: {i.split(".")[2] for i in _imports(tree)
-                    if i.startswith("yishu.definitions.") and i.split(".")[2] in modules}
-             for name, tree in modules.items() if name != "__init__"}
-
-    def visit(name, path):
-        assert name not in path, f"import cycle: {' -> '.join([*path, name])}"
-        for dep in graph.get(name, ()):
-            visit(dep, [*path, name])
-
-    for name in graph:
-        visit(name, [])
-    for name, tree in modules.items():
-        for imported in _imports(tree):
+def test_definitions_import_nothing_of_the_runtime():
+    """The catalog as code reads YAML: no settings, storage, database, stages, Airflow or CLI,
+    and of de-identification only the operator registry."""
+    for module in [m for m in shape.checker.modules() if m.startswith("yishu.definitions")]:
+        for imported in shape.imports_of(module):
             top = ".".join(imported.split(".")[:2])
             assert top not in {"yishu.settings", "yishu.storage", "yishu.db", "yishu.pipeline",
-                               "yishu.airflow", "yishu.cli"}, (name, imported)
+                               "yishu.airflow", "yishu.cli", "yishu.resources"}, (module, imported)
             assert not imported.startswith("yishu.deid") or \
-                imported in {"yishu.deid", "yishu.deid.registry"}, (name, imported)
-            assert not imported.startswith("airflow"), (name, imported)
+                imported == "yishu.deid.registry", (module, imported)
