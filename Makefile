@@ -21,7 +21,8 @@ demo: install
 	@$(BIN)/yishu demo
 
 lint: install
-	@$(BIN)/ruff check plugins dags tests
+	@$(BIN)/ruff check plugins dags tests scripts
+	@$(BIN)/python scripts/import_cycles.py --sizes
 
 # The tests use a real PostgreSQL server and a real browser: Debian's postgresql and chromium
 # (the tests start the server themselves; Playwright drives /usr/bin/chromium).
