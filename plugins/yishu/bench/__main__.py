@@ -2,4 +2,5 @@
 
 from yishu.bench.run import main
 
-main()
+if __name__ == "__main__":  # importing this module (e.g. a module scan) must not run a benchmark
+    main()

@@ -29,10 +29,10 @@ PLACEHOLDER = re.compile(r"<[^<>\s]{1,24}>")
 
 def _note_patterns() -> list[re.Pattern]:
     """One regex per note template of the generator, a named group per filled-in field."""
-    from yishu.samples.health import _NOTE_TEMPLATES
+    from yishu.samples import NOTE_TEMPLATES
 
     patterns = []
-    for _, parts in _NOTE_TEMPLATES:
+    for _, parts in NOTE_TEMPLATES:
         body = "".join(
             f"(?P<{p[1:-1]}>{_FIELD_RES.get(p[1:-1], '.+?')})" if p.startswith("{")
             else re.escape(p) for p in parts)

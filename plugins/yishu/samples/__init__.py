@@ -11,8 +11,9 @@ from yishu.samples.generator import (
     sample_rows,
     write_sample,
 )
-from yishu.samples.health import NO_PII_NOTE_PREFIXES
+from yishu.samples.health import NO_PII_NOTE_PREFIXES, NOTE_TEMPLATES
 from yishu.samples.hospitals import DISTRICTS
 
-__all__ = ["COLUMNS", "DIRTY_SHARES", "DISTRICTS", "NO_PII_NOTE_PREFIXES", "SOURCES",
-           "dirty_rows", "generate", "hospitals", "iter_generate", "sample_rows", "write_sample"]
+__all__ = ["COLUMNS", "DIRTY_SHARES", "DISTRICTS", "NO_PII_NOTE_PREFIXES", "NOTE_TEMPLATES",
+           "SOURCES", "dirty_rows", "generate", "hospitals", "iter_generate", "sample_rows",
+           "write_sample"]

@@ -150,7 +150,8 @@ def _plant_health(rng, n, plan, columns) -> None:
             columns["hospital_name"], _mask(n, rows), old_names.take(pick))
 
 
-_NOTE_TEMPLATES = [  # (weight, parts): "{field}" parts are filled in, the rest is literal text
+# Public: the benchmark parses notes back with these to score recall on what was planted.
+NOTE_TEMPLATES = [  # (weight, parts): "{field}" parts are filled in, the rest is literal text
     (12, ["患者", "{name}", "，", "{gender}", "，", "{age}", "岁，身份证", "{id}", "，电话",
           "{phone}", "，主诉", "{complaint}", "。"]),
     (9, ["由", "{doctor}", "医生接诊，家属", "{family}", "(电话", "{family_phone_spaced}",
@@ -187,10 +188,10 @@ def _doctor_notes(rng, pools, fields: dict[str, pa.Array]) -> pa.Array:
         "phone_dashed": _spaced(fields["phone"], "-"),
         "advice": _arr(_pick(rng, _ADVICE, n)),
     }
-    weights = np.array([w for w, _ in _NOTE_TEMPLATES], float)
-    template = rng.choice(len(_NOTE_TEMPLATES), n, p=weights / weights.sum())
+    weights = np.array([w for w, _ in NOTE_TEMPLATES], float)
+    template = rng.choice(len(NOTE_TEMPLATES), n, p=weights / weights.sum())
     notes, order = [], []
-    for t, (_, parts) in enumerate(_NOTE_TEMPLATES):
+    for t, (_, parts) in enumerate(NOTE_TEMPLATES):
         rows = np.flatnonzero(template == t)
         if len(rows):
             take = _arr(rows)
