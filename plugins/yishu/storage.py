@@ -6,9 +6,10 @@ Layout:
     raw/<source>/<partition>/<sha256>.*      immutable raw snapshots (bureau only)
     quarantine/<source>/<partition>.json     why a batch was stopped
     reports/<source>/<partition>/            validation results and steward reports
-    work/<product>/<partition>/              intermediate product files of a run
+    work/<product>/<partition>/<run id>/     intermediate product files of one run
     products/<zone>/<product>/v<N>/          published, immutable product versions
     keys/                                    signing and pseudonymization keys (0600)
+    audit/head.json                          the audit log's signed head (outside the database)
 """
 
 from __future__ import annotations
@@ -71,6 +72,29 @@ class Storage:
 
     def product_version_dir(self, zone: str, product: str, version: int) -> Path:
         return self._dir("products", zone, product, f"v{version}")
+
+    def run_work_dir(self, product: str, partition: str, run_id: str) -> Path:
+        """One folder per run: concurrent runs of a product and partition share no file."""
+        return self._dir("work", product, check_partition(partition), self._run_id(run_id))
+
+    def version_paths(self, zone: str, product: str, version: int,
+                      run_id: str) -> tuple[Path, Path, Path]:
+        """A version's folder (not created), the run's staging folder beside it (renamed into
+        place once complete) and where a leftover folder is moved before it is removed."""
+        parent, run = self._dir("products", zone, product), self._run_id(run_id)
+        return (parent / f"v{version}", parent / f".v{version}.{run}.partial",
+                parent / f".v{version}.{run}.discarded")
+
+    def audit_checkpoint(self) -> Path:
+        """The signed head of the audit log, kept outside the database."""
+        os.chmod(self._dir("audit"), 0o700)
+        return self.home / "audit" / "head.json"
+
+    @staticmethod
+    def _run_id(run_id: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", run_id):
+            raise UserInputError(f"run id '{run_id}' must be letters, digits, '_', '.' or '-'")
+        return run_id
 
     def keys_dir(self) -> Path:
         path = self._dir("keys")

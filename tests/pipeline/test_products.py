@@ -81,8 +81,18 @@ def test_aggregate_product_suppresses_small_cells(landed):
     assert ref.blocked is None and ref.level == "L1"
     import pyarrow.parquet as pq
 
-    table = pq.read_table(ref.final)
+    table = pq.read_table(_version_folder(landed, "enterprise_statistics", ref.version) /
+                          "data.parquet")
     assert min(table.column("enterprises").to_pylist()) >= 5
+
+
+def _version_folder(res, product, version):
+    from pathlib import Path
+
+    from yishu.db.queries import published_versions
+
+    return Path(next(v.path for v in published_versions(res.db)
+                     if v.product == product and v.version == version))
 
 
 def test_unreadable_or_empty_batches_are_quarantined_and_rejection_is_final(landed, tmp_path):

@@ -1,8 +1,12 @@
-"""Append-only, hash-chained audit log (事后可审计).
+"""Append-only, hash-chained audit log (事后可审计), its head signed outside the database.
 
-Every entry stores the SHA-256 of the previous entry's hash and its own canonical content, so
-editing, deleting or reordering any entry breaks the chain from that point, which `verify()`
-reports. Writers only ever insert.
+Every entry stores the previous entry's hash and the SHA-256 of that and its own canonical
+content, so editing, deleting or reordering an entry breaks the chain. An entry is added inside
+the transaction of the act it records (`append`): the act never commits without its entry.
+After each commit the new head is signed with the bureau key into `YISHU_HOME/audit/head.json`
+(see checkpoint.py), so cutting the newest entries, rewriting the chain or swapping the database
+leaves a log that no longer reaches the signed head. Writers refuse to extend such a log (fail
+closed); integrity.py says what is wrong (`yishu audit verify`).
 """
 
 from __future__ import annotations
@@ -11,21 +15,47 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import os
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
 
+from yishu.access import checkpoint
 from yishu.db.database import Database
-from yishu.db.models import AuditEntry, Batch, ProductVersion
+from yishu.db.models import AuditEntry, AuditHead
+from yishu.errors import UserInputError
+from yishu.resources import Resources
 
 GENESIS = "0" * 64
+_PENDING = "yishu.audit.pending_head"  # Session.info key: the head to sign after commit
 
 
-def _digest(prev_hash: str, at: str, actor: str, action: str, subject: str,
-            detail: dict) -> str:
-    body = json.dumps([prev_hash, at, actor, action, subject, detail], sort_keys=True,
-                      ensure_ascii=False, separators=(",", ":"))
+class AuditRefused(UserInputError):
+    """The log does not reach its signed head (or that head is not trustworthy): nothing is
+    recorded, so the act that needed the entry does not happen either."""
+
+
+class HeadNotSigned(UserInputError):
+    """The act and its entry committed, but the new head could not be written to the
+    checkpoint file (the log is then as after a crash before signing: still verifiable)."""
+
+
+def utc(at: dt.datetime) -> dt.datetime:
+    """A stored timestamp in UTC, whatever the database returns: SQLite gives naive UTC,
+    PostgreSQL gives the session's time zone (e.g. Asia/Shanghai)."""
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+
+def digest(prev_hash: str, at: dt.datetime, actor: str, action: str, subject: str,
+           detail: dict) -> str:
+    body = json.dumps([prev_hash, utc(at).isoformat(), actor, action, subject, detail],
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def entry_digest(e: AuditEntry) -> str:
+    """What an entry's hash must be, given its stored content."""
+    return digest(e.prev_hash, e.at, e.actor, e.action, e.subject, e.detail)
 
 
 def current_actor() -> str:
@@ -35,72 +65,120 @@ def current_actor() -> str:
         return "unknown"
 
 
-def record(db: Database, action: str, subject: str, detail: dict | None = None,
-           actor: str | None = None) -> AuditEntry:
+def _lock(session: Session) -> None:
+    """Take the writers' lock: an UPDATE of the one head row (a row lock on PostgreSQL, the
+    write lock on SQLite), so the head read next is the latest and stays so until commit."""
+    taken = session.execute(update(AuditHead).where(AuditHead.id == 1)
+                            .values(seq=AuditHead.seq)
+                            .execution_options(synchronize_session=False))
+    if not taken.rowcount:  # a database made without the migrations' row
+        session.add(AuditHead(id=1, seq=0, hash=None))
+        session.flush()
+
+
+def _last(session: Session) -> AuditEntry | None:
+    return session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+
+
+def lock(res: Resources, session: Session, adopt_unsigned: bool = False) -> AuditEntry | None:
+    """Take the writers' lock in the caller's transaction and check the log reaches its signed
+    head (else `AuditRefused`); returns the latest entry. Acts that must not happen unrecorded
+    call it before they change anything outside the database (publishing moves a folder)."""
+    _lock(session)
+    last = _last(session)
+    _guard(res, session, last, adopt_unsigned)
+    return last
+
+
+def _guard(res: Resources, session: Session, last: AuditEntry | None,
+           adopt_unsigned: bool) -> None:
+    """Refuse to extend a log that does not reach its signed head, or whose head could not be
+    signed afterwards."""
+    remembered = session.get(AuditHead, 1)
+    if remembered is not None and remembered.seq > (last.seq if last else 0):
+        raise AuditRefused(f"the database last wrote audit entry {remembered.seq} but the log "
+                           f"ends at {last.seq if last else 0}: entries were deleted; nothing "
+                           "was recorded: run `yishu audit verify`")
+    path = res.storage.audit_checkpoint()
+    if not os.access(path.parent, os.W_OK):
+        raise AuditRefused(f"{path.parent} is not writable: the audit log's head could not be "
+                           "signed; nothing was recorded")
+    try:
+        signed = checkpoint.read(path, res.keys.signing_key().public_key())
+    except checkpoint.CheckpointInvalid as exc:
+        raise AuditRefused(f"{exc}; nothing was recorded: run `yishu audit verify`") from None
+    if signed is None:
+        if last is not None and not adopt_unsigned:
+            raise AuditRefused(
+                f"the audit log has {last.seq} entries but no signed head ({path}); nothing "
+                "was recorded: run `yishu audit verify`, then `yishu audit repair --reason "
+                "TEXT` signs the head of a log written before checkpoints existed")
+        return
+    found = session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == signed.seq))
+    if found != signed.hash:
+        raise AuditRefused(
+            f"the audit log no longer holds its signed head (entry {signed.seq}): entries were "
+            "cut or rewritten, or the database was swapped; nothing was recorded: run "
+            "`yishu audit verify`")
+
+
+def append(res: Resources, session: Session, action: str, subject: str,
+           detail: dict | None = None, actor: str | None = None, *,
+           adopt_unsigned: bool = False) -> AuditEntry:
+    """Add an entry to the caller's transaction: it commits with the act it records, or
+    neither does. The new head is signed once the transaction commits. `adopt_unsigned` is
+    for `yishu audit repair` only: extend a log that has no checkpoint yet."""
     detail = json.loads(json.dumps(detail or {}, default=str))
     actor = actor or current_actor()
     at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    for _attempt in range(5):
-        with db.session() as s:
-            prev = head(db) or GENESIS
-            entry = AuditEntry(at=at, actor=actor, action=action, subject=subject,
-                               detail=detail, prev_hash=prev,
-                               hash=_digest(prev, at.isoformat(), actor, action, subject, detail))
-            s.add(entry)
-            try:
-                s.commit()
-                return entry
-            except IntegrityError:  # another writer extended the chain first: re-read
-                s.rollback()
-    raise RuntimeError("audit log busy: could not append after 5 attempts")
+    last = lock(res, session, adopt_unsigned)
+    prev = last.hash if last else GENESIS
+    entry = AuditEntry(at=at, actor=actor, action=action, subject=subject, detail=detail,
+                       prev_hash=prev, hash=digest(prev, at, actor, action, subject, detail))
+    session.add(entry)
+    session.flush()
+    session.execute(update(AuditHead).where(AuditHead.id == 1)
+                    .values(seq=entry.seq, hash=entry.hash)
+                    .execution_options(synchronize_session=False))
+    if not event.contains(session, "after_commit", _sign_committed_head):
+        event.listen(session, "after_commit", _sign_committed_head)
+    session.info[_PENDING] = (res, entry)  # the latest entry of the transaction
+    return entry
+
+
+def _sign_committed_head(session: Session) -> None:
+    res, entry = session.info.pop(_PENDING, (None, None))
+    # a rolled-back entry is transient again: only a committed one becomes the signed head
+    if entry is not None and inspect(entry).persistent:
+        sign_head(res, entry.seq, entry.hash)
+
+
+def sign_head(res: Resources, seq: int, head_hash: str) -> None:
+    path = res.storage.audit_checkpoint()
+    try:
+        checkpoint.write(path, seq, head_hash, res.keys.signing_key())
+    except OSError as exc:  # the act is committed: say so, the next entry signs the head
+        raise HeadNotSigned(f"the act and its audit entry {seq} were recorded, but the head "
+                            f"could not be signed into {path} ({exc}): fix that; the next "
+                            "entry signs the head") from None
+
+
+def record(res: Resources, action: str, subject: str, detail: dict | None = None,
+           actor: str | None = None) -> AuditEntry:
+    """Append an entry in a transaction of its own (acts that change no table)."""
+    with res.db.session() as s:
+        entry = append(res, s, action, subject, detail, actor)
+        s.commit()
+    return entry
 
 
 def head(db: Database) -> str | None:
     """Hash of the latest entry: vouchers carry it, so a truncated log is noticed."""
     with db.session() as s:
-        last = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+        last = _last(s)
         return last.hash if last else None
 
 
 def entries(db: Database) -> list[AuditEntry]:
     with db.session() as s:
         return list(s.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
-
-
-def verify(db: Database) -> list[str]:
-    """Problems in the chain (empty when intact), and catalog facts the log does not hold:
-    a published version without its publish entry, a voucher's audit head missing from the
-    chain, or a steward's decision without its entry, means entries were removed."""
-    problems, prev = [], GENESIS
-    log = entries(db)
-    for e in log:
-        at = e.at.replace(tzinfo=dt.UTC) if e.at.tzinfo is None else e.at
-        expected = _digest(prev, at.isoformat(), e.actor, e.action, e.subject, e.detail)
-        if e.prev_hash != prev:
-            problems.append(f"entry {e.seq}: does not follow the previous entry (deleted or "
-                            "reordered entries)")
-        if e.hash != expected:
-            problems.append(f"entry {e.seq}: content does not match its hash (edited)")
-        prev = e.hash
-    return problems + _missing_facts(db, log)
-
-
-def _missing_facts(db: Database, log: list[AuditEntry]) -> list[str]:
-    hashes = {e.hash for e in log}
-    seen = {(e.action, e.subject) for e in log}
-    problems = []
-    with db.session() as s:
-        for v in s.scalars(select(ProductVersion)):
-            if ("product.publish", f"{v.zone}/{v.product}/v{v.version}") not in seen:
-                problems.append(f"{v.zone}/{v.product}/v{v.version} was published but its "
-                                "audit entry is missing (entries removed)")
-            anchor = (v.voucher or {}).get("body", {}).get("audit_head")
-            if anchor and anchor not in hashes:
-                problems.append(f"the voucher of {v.product} v{v.version} names audit entry "
-                                f"{anchor[:12]}…, which is not in the log (entries removed)")
-        for b in s.scalars(select(Batch).where(Batch.status.in_(("released", "rejected")))):
-            action = "batch.release" if b.status == "released" else "batch.reject"
-            if (action, f"{b.source}/{b.partition}") not in seen:
-                problems.append(f"{b.source}/{b.partition} is {b.status} but the steward's "
-                                "decision is not in the audit log (entries removed)")
-    return problems

@@ -95,8 +95,10 @@ def collect_dag(source: Source):
 
 
 def publish_dag(product: Product):
+    # one run at a time per product; concurrent runs would still be safe (own work folders,
+    # reserved version numbers), only wasteful
     @dag(dag_id=f"publish__{product.name}", schedule=[source_asset(product.source)],
-         start_date=START, catchup=False, default_args=DEFAULT_ARGS,
+         start_date=START, catchup=False, default_args=DEFAULT_ARGS, max_active_runs=1,
          tags=["yishu", "publish", product.zone, product.name],
          doc_md=f"Build **{product.title_zh}** for zone `{product.zone}` from "
                 f"`{product.source}`: de-identify, check risk, publish a signed version.")
@@ -106,7 +108,8 @@ def publish_dag(product: Product):
             from yishu.pipeline import products as stages
 
             try:
-                return stages.build(_resources(), product.name, partition_of(context)).to_dict()
+                return stages.build(_resources(), product.name, partition_of(context),
+                                    run_id=context.get("run_id")).to_dict()
             except stages.NothingToPublish as exc:
                 raise AirflowSkipException(str(exc)) from None
 

@@ -151,8 +151,14 @@ def reidentify(ctx: typer.Context,
                         zone).to_pylist()
     except (InvalidTag, ValueError):
         fail("a value was not sealed with this bureau's key (or was altered): nothing revealed")
-    audit.record(res.db, "reidentify", f"{zone}: {len(values)} value(s)", {
-        "reason": reason,
-        "values_sha256": [hashlib.sha256(v.encode()).hexdigest() for v in values]}, actor=actor)
+    try:  # recorded before anything is shown: no entry, nothing revealed
+        audit.record(res, "reidentify", f"{zone}: {len(values)} value(s)", {
+            "reason": reason,
+            "values_sha256": [hashlib.sha256(v.encode()).hexdigest() for v in values]},
+            actor=actor)
+    except audit.AuditRefused as exc:
+        fail(f"{exc}: nothing revealed")
+    except audit.HeadNotSigned as exc:  # the entry is committed: the use is on record
+        console.print(f"[yellow]warning:[/] {exc}", highlight=False, soft_wrap=True)
     for sealed, value in zip(values, plain, strict=True):
         console.print(f"{sealed} → {value}", highlight=False)

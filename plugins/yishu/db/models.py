@@ -1,4 +1,5 @@
-"""Tables of the catalog database (SQLAlchemy 2): batches, product versions and runs, audit log.
+"""Tables of the catalog database (SQLAlchemy 2): batches, product versions, their reservations
+and runs, audit log.
 
 The schema is managed by the Alembic migrations in migrations/ (see database.py)."""
 
@@ -80,6 +81,23 @@ class ProductVersion(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class VersionReservation(Base):
+    """A version number taken before its files are written, so two runs never write the same
+    `v<N>`. Runs with the same inputs (fingerprint) share one reservation. Kept once published:
+    the unique constraint must hold against every number ever handed out."""
+
+    __tablename__ = "version_reservations"
+    __table_args__ = (UniqueConstraint("product", "version"),
+                      UniqueConstraint("product", "fingerprint"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 class ProductRun(Base):
     """The last attempt to build a product for a partition, published or stopped, and why."""
 
@@ -111,3 +129,15 @@ class AuditEntry(Base):
     detail: Mapped[dict] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The one row every audit writer updates first: it serializes writers (a row lock on
+    PostgreSQL, the write lock on SQLite) and remembers the head the database last wrote, which
+    tells a cut tail (the database knew a longer log) from a database swapped for an older copy."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str | None] = mapped_column(String(64))

@@ -166,9 +166,12 @@ def review(res: Resources, source: str, partition: str, decision: str, note: str
     if decision == "released" and batch.validation_path is None:
         raise ValueError(f"batch {source}/{partition} could not be read ({batch.reason}); "
                          "it cannot be released: deliver a corrected file")
-    batch = _upsert(res, source, partition, status=decision, review_note=note)
-    _write_quarantine_record(res, batch)
     action = {"released": "batch.release", "rejected": "batch.reject"}[decision]
-    audit.record(res.db, action, f"{source}/{partition}",
-                 {"reason": note, "snapshot_sha256": batch.snapshot_sha256})
+    with res.db.session() as s:  # the decision and its audit entry commit together or not at all
+        batch = s.get(Batch, batch.id)
+        batch.status, batch.review_note = decision, note
+        audit.append(res, s, action, f"{source}/{partition}",
+                     {"reason": note, "snapshot_sha256": batch.snapshot_sha256})
+        s.commit()
+    _write_quarantine_record(res, batch)
     return batch

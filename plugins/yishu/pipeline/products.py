@@ -3,13 +3,18 @@
 Each stage takes the run's resources and a `ProductRef` (paths, hashes, counts) and returns a
 new one, so Airflow passes only references through XCom. A stage that stops the product
 records why in `product_runs` and returns the reference with `blocked` set; later stages pass
-it through.
+it through. Each run works in its own folder (`work/<product>/<partition>/<run id>/`), so
+concurrent runs of one product and partition share no file; the version number comes from a
+reservation in the database (db/reservations.py) and the version's folder appears whole
+(publication.py), recorded with its audit entry in one transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+import secrets
 import shutil
 from pathlib import Path
 
@@ -17,9 +22,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
 
 from yishu.access import audit
+from yishu.db import reservations
 from yishu.db.models import ProductRun, ProductVersion
 from yishu.db.queries import latest_usable
 from yishu.definitions import GRADES, LEVELS
@@ -28,6 +35,7 @@ from yishu.deid import risk
 from yishu.deid.aggregate import aggregate
 from yishu.deid.recognizers import STRONG_IDENTIFIERS
 from yishu.deid.scan import PERSONAL_IDENTIFIERS, identifies_a_person, scan_table
+from yishu.pipeline import publication
 from yishu.pipeline.refs import ProductRef
 from yishu.pipeline.voucher import file_sha256, sign
 from yishu.resources import Resources
@@ -54,8 +62,26 @@ def _block(res: Resources, ref: ProductRef, reason: str) -> ProductRef:
     return ref.but(blocked=reason)
 
 
+def _record_in(session: Session, product: str, partition: str, status: str,
+               reason: str | None = None, report: str | None = None) -> None:
+    """`_record` inside a transaction of the caller's (publishing records the run with it)."""
+    run = session.scalar(select(ProductRun).where(ProductRun.product == product,
+                                                  ProductRun.partition == partition))
+    if run is None:
+        run = ProductRun(product=product, partition=partition)
+        session.add(run)
+    run.status, run.reason, run.report_path = status, reason, report
+
+
 def _work(res: Resources, ref: ProductRef, name: str) -> Path:
-    return res.storage.work_dir(ref.product, ref.partition) / name
+    return res.storage.run_work_dir(ref.product, ref.partition, ref.run_id) / name
+
+
+def new_run_id(label: str | None = None) -> str:
+    """A run's own id: the scheduler's run id made path-safe (when there is one), plus a random
+    part, so two runs never share a work folder or a staging folder."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", label or "").strip("-._")[:60]
+    return f"{safe}.{secrets.token_hex(4)}" if safe else secrets.token_hex(6)
 
 
 def _write_report(res: Resources, ref: ProductRef, section: str, data) -> str:
@@ -67,7 +93,10 @@ def _write_report(res: Resources, ref: ProductRef, section: str, data) -> str:
     return str(path)
 
 
-def build(res: Resources, product_name: str, partition: str) -> ProductRef:
+def build(res: Resources, product_name: str, partition: str,
+          run_id: str | None = None) -> ProductRef:
+    """The run's reference: which batch it reads. `run_id` labels the run's work folder
+    (Airflow passes its run id); a random part is added either way."""
     product = res.catalog.products[product_name]
     batch = latest_usable(res.db, product.source, partition)
     if batch is None:
@@ -76,11 +105,10 @@ def build(res: Resources, product_name: str, partition: str) -> ProductRef:
             f"up to {partition}: see `yishu quarantine ls`")
     snapshot = res.storage.raw_snapshot(batch.source, batch.partition, batch.snapshot_sha256,
                                         ".parquet")
-    ref = ProductRef(product=product_name, partition=partition, source=batch.source,
-                     source_partition=batch.partition, source_sha256=batch.snapshot_sha256,
-                     source_grade=batch.quality_grade, snapshot=str(snapshot), rows=batch.rows)
-    _work(res, ref, "deid_report.json").unlink(missing_ok=True)  # a rerun starts afresh
-    return ref
+    return ProductRef(product=product_name, partition=partition, source=batch.source,
+                      source_partition=batch.partition, source_sha256=batch.snapshot_sha256,
+                      source_grade=batch.quality_grade, snapshot=str(snapshot), rows=batch.rows,
+                      run_id=new_run_id(run_id))  # a fresh work folder: nothing left to clear
 
 
 def _findings(findings: dict) -> str:
@@ -191,23 +219,91 @@ def publish(res: Resources, ref: ProductRef) -> ProductRef:
                                 f"{ref.source_partition} has {ref.rows}): nothing is listed")
     fingerprint = _fingerprint(ref)
     with res.db.session() as s:
-        existing = s.scalar(select(ProductVersion).where(
-            ProductVersion.product == product.name, ProductVersion.fingerprint == fingerprint))
+        existing = _published(s, product.name, fingerprint)
+    if existing:
+        return _unchanged(res, ref, existing)
+    version = reservations.reserve_version(res.db, product.name, fingerprint, ref.run_id)
+    final, staging, discard = res.storage.version_paths(zone.name, product.name, version,
+                                                        ref.run_id)
+    voucher, rows = _stage(res, ref, version, grade, publication.fresh(staging))
+    try:
+        existing = _commit(res, ref, fingerprint, version, grade, rows, voucher,
+                           (final, staging, discard))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # what is left of it was not published
+    if existing:  # a run with the same inputs published while this one was staging
+        return _unchanged(res, ref, existing)
+    _clean_work(res, ref)
+    return ref.but(version=version, path=str(final), unchanged=False)
+
+
+def _commit(res: Resources, ref: ProductRef, fingerprint: str, version: int, grade: str,
+            rows: int, voucher: dict, paths: tuple[Path, Path, Path]) -> ProductVersion | None:
+    """Move the staged folder into place and record the version, its run and its audit entry
+    in one transaction, under the audit writers' lock; the version already published with the
+    same inputs, if another run got there first."""
+    final, staging, discard = paths
+    product = res.catalog.products[ref.product]
+    with res.db.session() as s:
+        audit.lock(res, s)  # one publisher at a time from here to commit, and a sound log
+        existing = _published(s, product.name, fingerprint)
         if existing:
-            _record(res, product.name, ref.partition, "unchanged",
-                    f"same inputs as v{existing.version}",
-                    str(Path(existing.path) / "deid_report.json"))
-            return ref.but(version=existing.version, unchanged=True)
-        version = (s.scalar(select(func.max(ProductVersion.version))
-                            .where(ProductVersion.product == product.name)) or 0) + 1
-    folder = res.storage.product_version_dir(zone.name, product.name, version)
+            return existing
+        taken = s.scalar(select(ProductVersion).where(ProductVersion.product == product.name,
+                                                      ProductVersion.version == version))
+        if taken is not None:  # never: numbers are reserved; never replace a published folder
+            raise RuntimeError(f"{product.name} v{version} is already published "
+                               f"({taken.path}); its reservation was lost: run it again")
+        publication.move_into_place(staging, final, discard)
+        row = ProductVersion(product=product.name, zone=product.zone, version=version,
+                             partition=ref.partition, rows=rows, security_level=ref.level,
+                             quality_grade=grade, fingerprint=fingerprint, path=str(final),
+                             voucher=voucher)
+        try:
+            s.add(row)
+            _record_in(s, product.name, ref.partition, "published", f"v{version}",
+                       str(final / "deid_report.json"))
+            audit.append(res, s, "product.publish", f"{product.zone}/{product.name}/v{version}",
+                         {"rows": rows, "level": ref.level, "grade": grade,
+                          "voucher_signature": voucher["signature"]})
+            s.commit()
+        except BaseException:
+            if not inspect(row).persistent:  # the transaction did not commit
+                publication.withdraw(final, staging)
+            raise
+    return None
+
+
+def _published(session: Session, product: str, fingerprint: str) -> ProductVersion | None:
+    return session.scalar(select(ProductVersion).where(ProductVersion.product == product,
+                                                       ProductVersion.fingerprint == fingerprint))
+
+
+def _unchanged(res: Resources, ref: ProductRef, existing: ProductVersion) -> ProductRef:
+    _record(res, ref.product, ref.partition, "unchanged", f"same inputs as v{existing.version}",
+            str(Path(existing.path) / "deid_report.json"))
+    _clean_work(res, ref)
+    return ref.but(version=existing.version, unchanged=True)
+
+
+def _clean_work(res: Resources, ref: ProductRef) -> None:
+    """Drop the run's intermediate tables once it is over; its report stays (the steward's
+    copy of the smallest classes)."""
+    for name in ("deidentified.parquet", "final.parquet"):
+        _work(res, ref, name).unlink(missing_ok=True)
+
+
+def _stage(res: Resources, ref: ProductRef, version: int, grade: str,
+           folder: Path) -> tuple[dict, int]:
+    """Write the version's files and its signed voucher into the staging folder, durably."""
+    product = res.catalog.products[ref.product]
     table = pq.read_table(ref.final)
     shutil.copyfile(ref.final, folder / "data.parquet")
     pv.write_csv(table, folder / "data.csv")
     _publishable_report(Path(ref.report), folder / "deid_report.json")
     body = {
         "product": product.name, "title_zh": product.title_zh, "version": version,
-        "zone": zone.name, "scenario": product.scenario, "security_level": ref.level,
+        "zone": product.zone, "scenario": product.scenario, "security_level": ref.level,
         "quality_grade": grade, "rows": table.num_rows, "partition": ref.partition,
         "schema": {f.name: str(f.type) for f in table.schema},
         "files": {name: file_sha256(folder / name)
@@ -220,15 +316,5 @@ def publish(res: Resources, ref: ProductRef) -> ProductRef:
     voucher = sign(body, res.keys)
     (folder / "voucher.json").write_text(json.dumps(voucher, ensure_ascii=False, indent=1),
                                          encoding="utf-8")
-    with res.db.session() as s:
-        s.add(ProductVersion(product=product.name, zone=zone.name, version=version,
-                             partition=ref.partition, rows=table.num_rows,
-                             security_level=ref.level, quality_grade=grade,
-                             fingerprint=fingerprint, path=str(folder), voucher=voucher))
-        s.commit()
-    _record(res, product.name, ref.partition, "published", f"v{version}",
-            str(folder / "deid_report.json"))
-    audit.record(res.db, "product.publish", f"{zone.name}/{product.name}/v{version}",
-                 {"rows": table.num_rows, "level": ref.level, "grade": grade,
-                  "voucher_signature": voucher["signature"]})
-    return ref.but(version=version, path=str(folder), unchanged=False)
+    publication.flush(folder)
+    return voucher, table.num_rows

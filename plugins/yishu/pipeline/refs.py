@@ -47,6 +47,7 @@ class ProductRef(_Ref):
     source_grade: str | None
     snapshot: str
     rows: int
+    run_id: str  # this run's own: its work folder and staging folder (concurrent runs differ)
     blocked: str | None = None
     report: str | None = None  # the work copy of deid_report.json
     deidentified: str | None = None  # after de-identify

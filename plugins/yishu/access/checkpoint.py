@@ -1,0 +1,88 @@
+"""The signed head of the audit log, kept outside the database (`YISHU_HOME/audit/head.json`).
+
+Whoever can write the database can recompute a hash chain; they cannot sign. After every
+entry the bureau's Ed25519 key signs the head (seq and hash) into this file, so a log that was
+cut, rewritten or swapped for an older copy no longer reaches the signed head.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+# signed with the head, so no other signature of the bureau key (a voucher) passes for one
+PURPOSE = "yishu audit log head"
+
+
+class CheckpointInvalid(Exception):
+    """The checkpoint file is unreadable or its signature does not verify."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    hash: str
+
+
+def _payload(seq: int, head: str) -> bytes:
+    return json.dumps({"purpose": PURPOSE, "seq": seq, "hash": head}, sort_keys=True,
+                      separators=(",", ":")).encode()
+
+
+def read(path: Path, public_key: Ed25519PublicKey) -> Checkpoint | None:
+    """The signed head, or None when there is no checkpoint yet."""
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        seq, head = int(data["seq"]), str(data["hash"])
+        signature = base64.b64decode(data["signature"], validate=True)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise CheckpointInvalid(f"{path} is not a checkpoint ({exc})") from None
+    try:
+        public_key.verify(signature, _payload(seq, head))
+    except InvalidSignature:
+        raise CheckpointInvalid(f"the signature of {path} does not verify with the bureau's "
+                                "key: the checkpoint was altered or forged") from None
+    return Checkpoint(seq, head)
+
+
+def write(path: Path, seq: int, head: str, key: Ed25519PrivateKey) -> bool:
+    """Sign and store the head atomically (temporary file, fsync, rename). Writers that commit
+    in one order may get here in another: an older head never replaces a newer one."""
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = read(path, key.public_key())  # an invalid checkpoint is evidence: keep it
+        if current is not None and current.seq >= seq:
+            return False
+        record = {"seq": seq, "hash": head, "algorithm": "Ed25519",
+                  "signature": base64.b64encode(key.sign(_payload(seq, head))).decode()}
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(record, indent=1))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        fsync_dir(path.parent)
+        return True
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
