@@ -4,6 +4,11 @@ without Presidio's per-call overhead (NLP artifacts, result objects, explanation
     scanner = TextScanner()
     scanner.redact("患者王秀英，电话13812345678")   # '患者<人名>，电话<电话>'
     texts, counts = scanner.redact_many(column)    # None stays None; counts per entity
+
+A recognizer with `find_many` (the name model, cn_lac_person_recognizer) is called once per list
+of texts, so that it can batch them: find_many and redact_many pass it the texts that keep at
+least its MIN_CJK_CHARS CJK characters outside the spans the patterns found (a value that is all
+address or all ID holds no other name; 姓名：王秀英 has its name already).
 """
 
 from __future__ import annotations
@@ -37,6 +42,21 @@ class Span(NamedTuple):
     score: float
 
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _cjk_outside(text: str, candidates: list) -> int:
+    """CJK characters of text outside the candidates' spans."""
+    if not candidates:
+        return len(_CJK.findall(text))
+    parts, pos = [], 0
+    for start, end in sorted((c[3], c[4]) for c in candidates):
+        parts.append(text[pos:start])
+        pos = max(pos, end)
+    parts.append(text[pos:])
+    return len(_CJK.findall("".join(parts)))
+
+
 def _context_re(words) -> re.Pattern | None:
     """One regex for a recognizer's context words: a search of it in a lower-cased window is
     has_context's `any(w in window for w in words)`."""
@@ -49,16 +69,19 @@ def _overridden(recognizer, method: str) -> bool:
 
 
 class TextScanner:
-    def __init__(self, entities: set[str] | None = None, score_threshold: float = SCORE_THRESHOLD):
-        """entities: the entity names to look for (default: all of ENTITY_LABELS)."""
+    def __init__(self, entities: set[str] | None = None, score_threshold: float = SCORE_THRESHOLD,
+                 recognizers: list | None = None):
+        """entities: the entity names to look for (default: all of ENTITY_LABELS);
+        recognizers: instead of all_recognizers() (most specific first), e.g. to compare them."""
         self.score_threshold = score_threshold
         # pattern recognizers grouped by prefilter: [(prefilter.search, [(finditer, base score,
         # validate or None, invalidate or None, entity, context regex, priority)])]
         groups: dict[str, list] = {}
         # recognizers with their own find() (names, addresses): (find, entity, context regex,
-        # priority)
+        # priority); models tagging a list of texts at once: (find_many, entity, context, priority)
         self._finders = []
-        for priority, recognizer in enumerate(all_recognizers()):
+        self._models = []
+        for priority, recognizer in enumerate(recognizers or all_recognizers()):
             entity = recognizer.supported_entities[0]
             if entities is not None and entity not in entities:
                 continue
@@ -76,6 +99,10 @@ class TextScanner:
                     compiled = re.compile(pattern.regex, recognizer.global_regex_flags)
                     group.append((compiled.finditer, pattern.score, validate, invalidate, entity,
                                   context, priority))
+            elif hasattr(recognizer, "find_many"):
+                recognizer.load()
+                self._models.append((recognizer.find_many, entity, context, priority,
+                                     getattr(recognizer, "MIN_CJK_CHARS", 1)))
             else:
                 recognizer.load()
                 self._finders.append((recognizer.find, entity, context, priority))
@@ -120,12 +147,39 @@ class TextScanner:
                     found.append((-score, start - end, priority, start, end, entity))
         return found
 
+    def _add_models(self, texts: list[str], candidates: list[list]) -> None:
+        """The models' candidates, added to `candidates` (one list per text)."""
+        threshold = self.score_threshold
+        for find_many, entity, context, priority, min_cjk in self._models:
+            todo = [i for i, text in enumerate(texts)
+                    if text and _cjk_outside(text, candidates[i]) >= min_cjk]
+            if not todo:
+                continue
+            for i, spans in zip(todo, find_many([texts[i] for i in todo]), strict=True):
+                text = texts[i]
+                for start, end, score in spans:
+                    if context is not None and score < 1.0 and _has_context(
+                            text, start, end, context):
+                        score = boosted(score)
+                    if score >= threshold:
+                        candidates[i].append((-score, start - end, priority, start, end, entity))
+
     def find(self, text: str) -> list[Span]:
         """Non-overlapping spans in text order: the higher score, then the longer span, then the
         more specific recognizer wins an overlap."""
         if not text:
             return []
-        candidates = self._candidates(text)
+        return self.find_many([text])[0]
+
+    def find_many(self, texts: list[str | None]) -> list[list[Span]]:
+        """find() of each text; the models tag the texts together (in batches)."""
+        candidates = [self._candidates(text) if text else [] for text in texts]
+        if self._models:
+            self._add_models(texts, candidates)
+        return [self._choose(c) for c in candidates]
+
+    @staticmethod
+    def _choose(candidates: list) -> list[Span]:
         if len(candidates) < 2:
             return [Span(start, end, entity, -score)
                     for score, _, _, start, end, entity in candidates]
@@ -157,11 +211,7 @@ class TextScanner:
         """Redacted texts (None and "" pass through) and the number of spans per entity."""
         counts: Counter = Counter()
         out: list[str | None] = []
-        for text in texts:
-            if not text:
-                out.append(text)
-                continue
-            spans = self.find(text)
+        for text, spans in zip(texts, self.find_many(texts), strict=True):
             if spans:
                 counts.update(s.entity for s in spans)
                 text = self._redact(text, spans)

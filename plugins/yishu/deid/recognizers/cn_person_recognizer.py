@@ -29,6 +29,7 @@ SINGLE_SURNAMES = (
     "蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初"
     "门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕"
     "危玉银亢嵇公哈湛宾戎勾茅利呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
+    "肖闫付代占贡奎谯"  # simplified or variant forms common today (肖 for 萧, 闫 for 阎)
 )
 COMPOUND_SURNAMES = (
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 端木 西门 南宫 独孤 "
@@ -108,7 +109,7 @@ _SUFFIXES = tuple(SUFFIX_WORDS)
 _STRONG_RE = re.compile("|".join(_STRONG))
 # any context word at all: the cheap prefilter before the name logic
 _CONTEXT_RE = re.compile("|".join(sorted(set(PREFIX_WORDS + SUFFIX_WORDS), key=len, reverse=True))
-                         + "|[，,、 （(][男女][，,、 性0-9]|[0-9]岁|身份证")
+                         + "|[，,、 （(：:][男女][，,、 性0-9]|[0-9]岁|身份证")
 
 # where a jieba name word can start: a compound surname, or a single surname followed by a
 # possible given-name character
@@ -211,6 +212,31 @@ def _name_after(text: str, pos: int, strong: bool) -> int | None:
     return pos + ls + n
 
 
+def _splits_words(text: str, start: int, end: int) -> bool:
+    """Whether a name read at text[start:end] would cut an ordinary word on its left (公司 in
+    公司副总) or start with one (公司 in 公司总): real text puts titles after organisations
+    (公司总经理, 常务副主任) far more often than after a name."""
+    return ((start > 0 and _is_word(text[start - 1 : start + 1]))
+            or (end - start >= 3 and _is_word(text[start : start + 2])))
+
+
+def _surname_alone(text: str, end: int) -> bool:
+    """A single surname right before a title (黄先生, 李女士): in a resume or a complaint, the
+    surname, the title and what is said about them point at one person. Not a character that
+    ends a word with the one before it (各位女士, 老先生)."""
+    ch = text[end - 1 : end]
+    if end < 1 or ch not in _RANK or ch in _NOT_ALONE:
+        return False
+    return end < 2 or not _is_word(text[end - 2 : end])
+
+
+# titles after which a lone surname is a person (黄先生, 张医生, 黄教授)
+_TITLES = set(STRONG_SUFFIX) | set(
+    "医生 医师 大夫 护士 护师 主任 教授 老师 院长 科长 经理 律师 警官 师傅".split())
+# surname characters that, before a title, are mostly something else (各位女士, 总经理, 由医生)
+_NOT_ALONE = set("老小大总副正位名各该某其此每诸全和由于向与及")
+
+
 def _name_before(text: str, end: int, strong: bool) -> int | None:
     """Start of the name ending at end (before a suffix context word), or None.
     由张伟医生 reads both 由张伟 and 张伟: the longest reading wins unless its surname is a
@@ -225,11 +251,13 @@ def _name_before(text: str, end: int, strong: bool) -> int | None:
             ls = 1  # 欧阳 alone is no name; read 欧 + 阳
         if not ls or not 1 <= length - ls <= 2 or not _given_ok(text[start + ls : end]):
             continue
-        if text[start : start + ls] not in _RANK:
-            continue
+        if text[start : start + ls] not in _RANK or text.startswith(_SUFFIXES, start + 1):
+            continue  # 肖春华先生，48岁: 华先生 is no name
         if ls == 1 and text[start] in FUNCTION_SURNAMES and fallback is None:
             fallback = start  # try the shorter reading first (由张伟 -> 张伟)
             continue
+        if not strong and _splits_words(text, start, end):
+            continue  # 公司副总经理: 司副总 would cut 公司, 公司总 starts with one
         return None if _is_word(text[start:end], strong) else start
     if fallback is not None and not _is_word(text[fallback:end], strong):
         return fallback  # 由向帆医生: 向帆 is the only reading
@@ -264,11 +292,16 @@ class CnPersonRecognizer(EntityRecognizer):
             if end is not None:
                 found[(pos, end)] = self.CONTEXT_SCORE
         for m in _SUFFIX_RE.finditer(text):
-            pos = m.start()
+            pos, word = m.start(), m.group(1)
+            if word in ("男", "女") and text[pos - 1 : pos] in ("：", ":"):
+                pos -= 1  # 申林：男，
+            if word in _TITLES and _surname_alone(text, pos):
+                found[(pos - 1, pos)] = self.CONTEXT_SCORE  # 黄先生: the surname is all we have
             if _SURNAME_STARTS.isdisjoint(text[max(0, pos - 4) : pos - 1]):  # same test
                 continue
-            start = _name_before(text, pos, m.group(1) in _STRONG or m.group(1)[-1] in "男女")
+            start = _name_before(text, pos, word in _STRONG or word[-1] in "男女")
             if start is not None:
+                found.pop((pos - 1, pos), None)
                 found[(start, pos)] = self.CONTEXT_SCORE
         # a strong context word (姓名, 联系人, 先生) promises a name: ask jieba when we found none;
         # weak ones (患者自述...) mostly have none, and jieba would cost 0.5 ms a text

