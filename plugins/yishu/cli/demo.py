@@ -107,7 +107,7 @@ def run_demo(console: Console, res: Resources, *, rows: int, partition: str) -> 
 
 
 def _where_next(console: Console, res: Resources, reports: dict) -> None:
-    home, cfg = res.settings.home, res.settings
+    home = res.settings.home
     console.print("\n[bold]Where to look next[/]")
     console.print(f"  steward report (quality, failures, decision, de-identification):\n"
                   f"      {reports['health_visits']}")
@@ -117,6 +117,5 @@ def _where_next(console: Console, res: Resources, reports: dict) -> None:
     console.print("  verify a voucher:       .venv/bin/yishu voucher verify "
                   f"{home}/products/insurance/insurance_visits/v1")
     console.print("  run one DAG:            .venv/bin/yishu run health_visits")
-    console.print(f"  Airflow UI:             AIRFLOW_HOME={cfg.airflow_home} "
-                  f"AIRFLOW__CORE__DAGS_FOLDER={cfg.dags_dir} .venv/bin/airflow standalone",
+    console.print("  Airflow UI and scheduler: .venv/bin/yishu airflow  (Ctrl-C stops it)",
                   soft_wrap=True, highlight=False)

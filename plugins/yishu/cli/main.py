@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from yishu.cli import access, deid, pipeline, steward
+from yishu.cli import access, deid, pipeline, server, steward
 from yishu.cli.catalog import catalog_app
 
 app = typer.Typer(help="Yishu (一数): public-data authorized operation pipelines.",
@@ -27,6 +27,7 @@ app.command()(deid.deidentify)
 app.command()(deid.reidentify)
 app.add_typer(access.audit_app, name="audit")
 app.command()(pipeline.demo)
+app.command()(server.airflow)
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,38 @@
+"""`yishu airflow`: the real Airflow (UI, REST API, scheduler) on the project's state."""
+
+from __future__ import annotations
+
+import typer
+
+from yishu.cli.common import catalog, console, fail, resources
+
+
+def airflow(ctx: typer.Context,
+            port: int = typer.Option(0, min=0, max=65535,
+                                     help="port of the UI and REST API (default: a free one)"),
+            timeout: float = typer.Option(180, min=10, help="seconds to wait for readiness")):
+    """Start Airflow in the foreground (api-server, scheduler, dag-processor, triggerer;
+    LocalExecutor) on YISHU_HOME's Airflow; Ctrl-C stops it."""
+    from yishu.airflow import server
+
+    catalog(ctx)  # a broken catalog is reported here, not as DAG import errors in the UI
+    cfg = resources(ctx).settings
+    srv = server.start(cfg, port or None)
+    console.print(f"starting Airflow on {srv.url} (log: {srv.log})…", highlight=False)
+    try:
+        srv.wait_ready(timeout)
+        console.print(f"[bold green]Airflow is ready[/]: {srv.url}\n"
+                      f"  login: {server.USER} / {srv.password()}\n"
+                      f"  REST API: {srv.url}/api/v2 (token: POST {srv.url}/auth/token)\n"
+                      "  DAGs start paused: unpause collect__<source> and publish__<product> "
+                      "in the UI to let them run.\n  Ctrl-C stops Airflow.",
+                      highlight=False, soft_wrap=True)
+        code = srv.process.wait()
+    except KeyboardInterrupt:
+        srv.stop()
+        console.print("Airflow stopped.")
+        return
+    except (RuntimeError, TimeoutError) as exc:
+        srv.stop()
+        fail(str(exc))
+    fail(f"Airflow exited by itself (code {code}); see {srv.log}")
