@@ -108,6 +108,38 @@ def test_yishu_airflow_runs_collect_and_asset_triggered_publish(tmp_path):
     versions = [v for v in published_versions(Resources.from_settings(cfg).db)
                 if v.product == "ev_charging_stations"]
     assert PARTITION in {v.partition for v in versions}
+    _assert_lineage(cfg, env, next(v for v in versions if v.partition == PARTITION))
+
+
+def _assert_lineage(cfg: Settings, env: dict, version) -> None:
+    """OpenLineage events (file transport) name what each task read and wrote, and
+    `yishu catalog show` answers which snapshot and which run produced the version."""
+    events = [json.loads(line) for line in
+              (cfg.home / "lineage" / "events.jsonl").read_text().splitlines()]
+    done = {}
+    for event in events:
+        if event["eventType"] == "COMPLETE":
+            done.setdefault(event["job"]["name"], []).append(
+                ({i["name"] for i in event["inputs"]}, {o["name"] for o in event["outputs"]}))
+    shown = json.loads(subprocess.run(
+        [str(YISHU), "catalog", "show", "ev_charging_stations", "--version",
+         str(version.version), "--json"], env=env, capture_output=True, text=True,
+        check=True).stdout)
+    (source,) = shown["sources"]
+    raw = source["raw_path"]
+    assert source["source"] == "ev_stations" and Path(raw).name.startswith(
+        source["snapshot_sha256"])
+    assert shown["run_id"].startswith("asset_triggered__") and shown["audit"]["seq"] >= 1
+    collected = [outputs for inputs, outputs in done["collect__ev_stations.collect"]
+                 if any(name.endswith("samples/urbanev/inf_raw.csv") for name in inputs)]
+    assert any(raw in outputs for outputs in collected), collected
+    published = [(inputs, outputs) for inputs, outputs
+                 in done["publish__ev_charging_stations.publish"] if version.path in outputs]
+    assert published and all(len(ins) == 1 and next(iter(ins)).endswith(".parquet")
+                             and source["snapshot_sha256"] in next(iter(ins))
+                             for ins, _ in published), published
+    # a task that reports nothing carries nothing over from other tasks
+    assert all(not i and not o for i, o in done["collect__ev_stations.validate"])
 
 
 def _airflow_processes(airflow_home: Path) -> list[psutil.Process]:

@@ -14,6 +14,7 @@ from airflow.sdk import Asset, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from yishu import settings
+from yishu.airflow import lineage
 from yishu.definitions import Catalog, Product, Source, load_catalog
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -29,8 +30,10 @@ def product_asset(name: str) -> Asset:
 
 
 def _resources():
+    """A task's resources; every task starts here (so it also starts its lineage afresh)."""
     from yishu.resources import Resources
 
+    lineage.start_task()
     return Resources.from_settings(settings.load())
 
 
@@ -63,9 +66,13 @@ def collect_dag(source: Source):
         def collect(**context) -> dict:
             from yishu.sources.collect import collect as collect_partition
 
-            res = _resources()
-            return collect_partition(source, partition_of(context), settings=res.settings,
-                                     storage=res.storage).to_dict()
+            res, partition = _resources(), partition_of(context)
+            result = collect_partition(source, partition, settings=res.settings,
+                                       storage=res.storage)
+            origin = source.resolve_location(partition, home=res.settings.home,
+                                             repo=res.settings.repo)
+            lineage.report([str(origin)], [result.original, result.snapshot])
+            return result.to_dict()
 
         @task
         def validate(ref: dict) -> dict:
@@ -82,6 +89,7 @@ def collect_dag(source: Source):
             from yishu.db.models import USABLE_STATUSES
             from yishu.pipeline.refs import BatchRef
 
+            lineage.start_task()
             batch = BatchRef.from_dict(ref)
             if batch.status not in USABLE_STATUSES:
                 # Skipped: no Asset event, so no product reads a quarantined batch.
@@ -124,6 +132,7 @@ def publish_dag(product: Product):
         @task(outlets=[product_asset(product.name)])
         def publish(ref: dict) -> dict:
             ref = _stage("publish", ref)
+            lineage.report([ref["snapshot"]], [ref["path"]])
             if ref["blocked"]:
                 raise AirflowSkipException(f"not published: {ref['blocked']}")
             return ref

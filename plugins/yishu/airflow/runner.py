@@ -13,6 +13,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 
+from yishu.airflow.lineage import transport_settings
 from yishu.settings import Settings
 
 
@@ -30,6 +31,7 @@ def airflow_environment(cfg: Settings) -> dict[str, str]:
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX": "regexp",  # glob syntax warns via pathspec
         "GX_ANALYTICS_ENABLED": "False",
+        **transport_settings(cfg.home / "lineage"),
     }
 
 
@@ -43,6 +45,7 @@ def prepare(cfg: Settings) -> None:
     os.environ.update(cfg.environ())  # the tasks of dag.test() build their settings from it
     home = cfg.airflow_home
     home.mkdir(parents=True, exist_ok=True)
+    (cfg.home / "lineage").mkdir(exist_ok=True)  # the file transport does not create it
     stamp = home / ".migrated"
     if not stamp.exists():
         airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
