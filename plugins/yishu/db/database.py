@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -29,6 +31,9 @@ def _engine(url: str):
     database = make_url(url).database
     if url.startswith("sqlite") and database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # personal data and the audit log: owner only (SQLite gives its journal the same mode)
+        os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(database, 0o600)
     engine = create_engine(url)
     migrate(engine)
     return engine
@@ -37,10 +42,14 @@ def _engine(url: str):
 class Database:
     """The catalog database at one SQLAlchemy URL (SQLite file or PostgreSQL)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, prepare: Callable[[], None] | None = None):
         self.url = url
+        self._prepare = prepare  # run before the first connection (creates the state folder)
 
     def session(self) -> Session:
+        if self._prepare is not None:
+            self._prepare()
+            self._prepare = None
         return Session(_engine(self.url), expire_on_commit=False)
 
     def upsert(self, model, keys: dict, **fields):
