@@ -104,6 +104,8 @@ def _against_checkpoint(res: Resources, log: list[AuditEntry]) -> list[Damage]:
                                    "the log was not cut. For a log written before checkpoints "
                                    "existed, review it and sign its head with `yishu audit "
                                    "repair --reason TEXT`"))
+    elif (signed.seq, signed.hash) == (0, audit.GENESIS):  # signed before the first entry
+        pass
     elif signed.seq not in by_seq:
         problems.append(Damage(DELETED, f"entry {signed.seq}, the signed head, was deleted",
                                signed.seq))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import threading
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -26,17 +29,38 @@ def migrate(engine) -> None:
         command.upgrade(config, "head")
 
 
-@cache
+_FIRST_USE = threading.Lock()  # Alembic's context is process-global: one migration at a time
+
+
 def _engine(url: str):
+    with _FIRST_USE:
+        return _migrated_engine(url)
+
+
+@cache
+def _migrated_engine(url: str):
     database = make_url(url).database
+    guard = contextlib.nullcontext()
     if url.startswith("sqlite") and database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         # personal data and the audit log: owner only (SQLite gives its journal the same mode)
         os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
         os.chmod(database, 0o600)
+        guard = _file_lock(Path(f"{database}.migrate.lock"))  # first runs in two processes
     engine = create_engine(url)
-    migrate(engine)
+    with guard:
+        migrate(engine)
     return engine
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 class Database:
