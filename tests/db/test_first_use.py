@@ -40,3 +40,29 @@ def test_processes_opening_a_new_database_at_once(tmp_path):
                              text=True) for _ in range(4)]
     failures = [err for p in runs if (err := p.communicate()[1]) and p.returncode]
     assert failures == []
+
+
+def test_a_writer_waits_for_a_long_held_write_lock(fresh_res):
+    # a publisher holds the writers' lock while it renames and fsyncs: on a busy disk that can
+    # outlast pysqlite's default 5 s, and the other run must wait, not fail "database is locked"
+    from sqlalchemy import update
+
+    from yishu.access import audit
+    from yishu.db.models import AuditHead
+
+    audit.record(fresh_res, "reidentify", "z/0", actor="b")
+    held, done = threading.Event(), []
+
+    def slow_publisher():
+        with fresh_res.db.session() as s:
+            s.execute(update(AuditHead).values(seq=AuditHead.seq))  # the writers' lock
+            held.set()
+            threading.Event().wait(6)
+            s.commit()
+
+    holder = threading.Thread(target=slow_publisher)
+    holder.start()
+    held.wait()
+    done.append(audit.record(fresh_res, "reidentify", "z/1", actor="b").seq)
+    holder.join()
+    assert done == [2]

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_SECONDS = 60
 
 
 def migrate(engine) -> None:
@@ -47,7 +48,10 @@ def _migrated_engine(url: str):
         os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
         os.chmod(database, 0o600)
         guard = _file_lock(Path(f"{database}.migrate.lock"))  # first runs in two processes
-    engine = create_engine(url)
+    # SQLite has one writer at a time; concurrent runs wait for the lock rather than fail
+    # after pysqlite's default 5 s when a publisher's fsyncs are slow on a busy disk
+    args = {"timeout": SQLITE_BUSY_SECONDS} if url.startswith("sqlite") else {}
+    engine = create_engine(url, connect_args=args)
     with guard:
         migrate(engine)
     return engine
