@@ -149,3 +149,18 @@ def test_state_with_personal_data_is_owner_only(tmp_path):
                    "work/insurance_visits/2026-11-01", "work/insurance_visits/2026-11-01/run1"):
         assert _mode(home / folder) == 0o700, folder
     assert _mode(home / "yishu.db") == 0o600
+
+
+def test_concurrent_first_runs_in_processes_share_one_key(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom pathlib import Path\nfrom yishu.keys import Keys\n"
+            "from yishu.settings import Settings\nfrom yishu.storage import Storage\n"
+            "home = Path(sys.argv[1])\n"
+            "print(Keys(Settings.for_home(home), Storage(home)).public_key_pem())\n")
+    runs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "home")],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            for _ in range(6)]
+    keys = [p.communicate()[0] for p in runs]
+    assert all("BEGIN PUBLIC KEY" in k for k in keys) and len(set(keys)) == 1

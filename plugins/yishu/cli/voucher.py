@@ -68,7 +68,7 @@ def voucher_verify(ctx: typer.Context,
         fail(f"voucher does not verify with {pinned_by}")
     body = voucher["body"]
     console.print(f"[green]✓[/] {body.get('product')} v{body.get('version')} "
-                  f"({body.get('zone')}): signed by the key of {pinned_by}; the folder holds "
+                  f"({body.get('zone')}): signature valid with {pinned_by}; the folder holds "
                   f"exactly its {len(body['files'])} file(s), each unchanged", highlight=False)
 
 
