@@ -74,8 +74,9 @@ def test_reidentify_is_audited_and_refuses_foreign_values(res):
 
     sealed = encrypt(pa.array(["440305199001011234"]), res.keys.encryption_key(),
                      "finance")[0].as_py()
-    result = runner.invoke(app, ["reidentify", sealed, "--zone", "finance", "--reason",
-                                 "court order 42", "--actor", "bureau-admin"])
+    # values come after `--`: a sealed value is URL-safe base64 and may start with '-'
+    result = runner.invoke(app, ["reidentify", "--zone", "finance", "--reason",
+                                 "court order 42", "--actor", "bureau-admin", "--", sealed])
     assert result.exit_code == 0 and "440305199001011234" in result.output
     last = audit.entries(res.db)[-1]
     assert last.action == "reidentify" and last.actor == "bureau-admin"
@@ -83,8 +84,23 @@ def test_reidentify_is_audited_and_refuses_foreign_values(res):
     bad = runner.invoke(app, ["reidentify", "not-a-sealed-value", "--zone", "finance",
                               "--reason", "x"])
     assert bad.exit_code == 1 and "nothing revealed" in bad.output
-    other_zone = runner.invoke(app, ["reidentify", sealed, "--zone", "insurance", "--reason", "x"])
+    other_zone = runner.invoke(app, ["reidentify", "--zone", "insurance", "--reason", "x", "--",
+                                     sealed])
     assert other_zone.exit_code == 1 and "nothing revealed" in other_zone.output
+
+
+def test_reidentify_reads_a_sealed_value_starting_with_a_dash(res):
+    import pyarrow as pa
+
+    from yishu.deid.operators import encrypt
+
+    key = res.keys.encryption_key()
+    plain, sealed = next((p, s) for i in range(10_000)
+                         if (s := encrypt(pa.array([p := f"1380000{i:04d}"]), key,
+                                          "finance")[0].as_py()).startswith("-"))
+    result = runner.invoke(app, ["reidentify", "--zone", "finance", "--reason", "test", "--",
+                                 sealed])
+    assert result.exit_code == 0 and f"{sealed} → {plain}" in result.output
 
 
 def test_scan_and_auto_deidentify_an_ad_hoc_file(tmp_path):
@@ -168,5 +184,5 @@ def test_bad_partition_and_bad_voucher_get_one_message(tmp_path):
     assert bad.exit_code == 1 and "not a voucher" in bad.output
     key = runner.invoke(app, ["voucher", "verify", str(tmp_path), "--trusted-key", "/nope.pem"])
     assert key.exit_code == 1 and "no such file" in key.output
-    pem = runner.invoke(app, ["voucher", "public-key"])
+    pem = runner.invoke(app, ["voucher", "export-key"])
     assert pem.exit_code == 0 and "BEGIN PUBLIC KEY" in pem.output

@@ -139,8 +139,18 @@ def test_insurance_product_reaches_k5(published):
 def test_voucher_verifies_and_rerun_publishes_nothing_twice(published):
     for version in published.values():
         voucher = json.loads((Path(version.path) / "voucher.json").read_text(encoding="utf-8"))
-        assert verify(voucher, Path(version.path)) == []
+        assert verify(voucher, RES.keys.public_key_pem(), Path(version.path)) == []
         assert voucher["body"]["lineage"][0]["snapshot_sha256"]
+    # as an operator does: the bureau exports its key once, the operator pins it
+    from typer.testing import CliRunner
+
+    from yishu.cli import app
+
+    cli, pub = CliRunner(), Path(next(iter(published.values())).path).parents[3] / "bureau.pub"
+    assert cli.invoke(app, ["voucher", "export-key", "-o", str(pub)]).exit_code == 0
+    for version in published.values():
+        checked = cli.invoke(app, ["voucher", "verify", version.path, "--trusted-key", str(pub)])
+        assert checked.exit_code == 0 and "each unchanged" in checked.output, checked.output
     before = len(published_versions())
     assert run_dag("collect__health_visits", PARTITION).state == "success"
     assert run_dag("publish__insurance_visits", PARTITION).state == "success"

@@ -1,8 +1,10 @@
 """Keys of the bureau: Ed25519 signing key, per-zone pseudonymization secrets, the encryption key.
 
 Each key comes from the settings (YISHU_KEY_<NAME>, hex or PEM, given by the environment) or
-from the state folder's keys/ (created on first use, mode 0600). Keys are never written into the
-repository.
+from the state folder's keys/ (created on first use, 0600, in a 0700 folder). A key file is
+created whole and only if absent, then re-read, so concurrent first runs share one key. A new
+signing key is never minted in a home that already published: its vouchers would stop
+verifying. Keys are never written into the repository.
 """
 
 from __future__ import annotations
@@ -12,8 +14,16 @@ import secrets
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from yishu.errors import UserInputError
 from yishu.settings import Settings
-from yishu.storage import Storage, write_private
+from yishu.storage import Storage, create_private
+
+MIN_SECRET_BYTES = 32  # 256 bits: the pseudonym HMAC keys; the AES-SIV key needs 64
+SIGNING_KEY_FILE = "bureau_signing.pem"
+
+
+class KeyProblem(UserInputError):
+    """A key given by the environment or found in keys/ is unusable (message names which)."""
 
 
 class Keys:
@@ -22,14 +32,25 @@ class Keys:
     def __init__(self, settings: Settings, storage: Storage):
         self.settings, self.storage = settings, storage
 
-    def _secret(self, name: str, size: int = 32) -> bytes:
+    def _secret(self, name: str, size: int = MIN_SECRET_BYTES) -> bytes:
+        variable = f"YISHU_KEY_{name.upper()}"
         given = self.settings.secret(name)
-        if given:
-            return bytes.fromhex(given)
-        path = self.storage.keys_dir() / f"{name}.key"
-        if not path.exists():
-            write_private(path, secrets.token_bytes(size).hex().encode())
-        return bytes.fromhex(path.read_text().strip())
+        if given is None:
+            path = self.storage.keys_dir() / f"{name}.key"
+            if not path.exists():
+                create_private(path, secrets.token_bytes(size).hex().encode())
+            given, variable = path.read_text().strip(), str(path)
+        try:
+            key = bytes.fromhex(given)
+        except ValueError:
+            raise KeyProblem(f"{variable}: not a hex string: give {size} random bytes as "
+                             f"{2 * size} hex characters (e.g. `openssl rand -hex {size}`)"
+                             ) from None
+        if len(key) < size:
+            raise KeyProblem(f"{variable}: {len(key)} bytes is too short: at least {size} bytes "
+                            f"({2 * size} hex characters) are needed (e.g. `openssl rand -hex "
+                            f"{size}`)")
+        return key
 
     def pseudonym_secret(self, zone: str) -> bytes:
         """One secret per zone: tokens join inside a zone and cannot be linked across zones."""
@@ -37,22 +58,53 @@ class Keys:
 
     def encryption_key(self) -> bytes:
         """AES-SIV key (64 bytes) for deterministic, bureau-reversible encryption."""
-        return self._secret("bureau_encryption", 64)
+        return self._secret("bureau_encryption", 64)[:64]
 
     def signing_key(self) -> Ed25519PrivateKey:
         given = self.settings.secret("signing")
-        if given:
-            return serialization.load_pem_private_key(given.encode(), password=None)
-        path = self.storage.keys_dir() / "bureau_signing.pem"
+        if given is not None:
+            return _private_key(given.encode(), "YISHU_KEY_SIGNING")
+        path = self.storage.keys_dir() / SIGNING_KEY_FILE
         if not path.exists():
+            self._may_mint_signing_key()
             pem = Ed25519PrivateKey.generate().private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption())
-            write_private(path, pem)
-        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+            create_private(path, pem)
+        return _private_key(path.read_bytes(), str(path))
+
+    def _may_mint_signing_key(self) -> None:
+        """A home that published (or signed its audit log) was signed by a key now missing:
+        a new one would make every voucher and the log's head fail to verify."""
+        home = self.storage.home
+        if self.storage.has_published_versions() or (home / "audit" / "head.json").exists():
+            raise KeyProblem(
+                f"{home / 'keys' / SIGNING_KEY_FILE} is missing, but {home} already has "
+                "published versions or a signed audit log: a new signing key would not verify "
+                "them. Restore the key from the bureau's backup (or set YISHU_KEY_SIGNING), "
+                "or set YISHU_HOME to the bureau's state folder if this is not it")
+
+    def own_public_key_pem(self) -> str | None:
+        """This installation's public key if it has a signing key (never minted here)."""
+        if self.settings.secret("signing") is None and not (
+                self.storage.home / "keys" / SIGNING_KEY_FILE).exists():
+            return None
+        return self.public_key_pem()
 
     def public_key_pem(self) -> str:
         return public_key_pem(self.signing_key().public_key())
+
+
+def _private_key(pem: bytes, where: str) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError):
+        raise KeyProblem(f"{where}: not an unencrypted PEM private key: give the bureau's "
+                        "Ed25519 signing key (PKCS8 PEM)") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyProblem(f"{where}: not an Ed25519 key: vouchers and the audit log are signed "
+                        "with Ed25519")
+    return key
 
 
 def public_key_pem(key: Ed25519PublicKey) -> str:

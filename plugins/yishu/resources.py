@@ -32,7 +32,8 @@ class Resources:
     @classmethod
     def from_settings(cls, settings: Settings, catalog: Catalog | None = None) -> Resources:
         storage = Storage(settings.home)
-        return cls(settings, storage, Database(settings.db_url), Keys(settings, storage),
+        return cls(settings, storage, Database(settings.db_url, storage.ensure_home),
+                   Keys(settings, storage),
                    [catalog] if catalog else [])
 
     @property

@@ -22,6 +22,8 @@ class Settings:
     expectations_dir: Path  # YISHU_EXPECTATIONS: one suite per source
     db_url: str  # YISHU_DB_URL: catalog database (SQLite under home by default)
     repo: Path = REPO_ROOT
+    # YISHU_TRUSTED_KEY: the bureau's public key file that `yishu voucher verify` pins
+    trusted_key: Path | None = None
     # YISHU_KEY_<NAME>: keys given by the environment, which win over the key files
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -42,6 +44,7 @@ class Settings:
         in worker processes, which build their settings with `load()`)."""
         return {"YISHU_HOME": str(self.home), "YISHU_CATALOG": str(self.catalog_dir),
                 "YISHU_EXPECTATIONS": str(self.expectations_dir), "YISHU_DB_URL": self.db_url,
+                **({"YISHU_TRUSTED_KEY": str(self.trusted_key)} if self.trusted_key else {}),
                 **{_SECRET_PREFIX + name: value for name, value in self.secrets.items()}}
 
     @classmethod
@@ -64,6 +67,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         expectations_dir=Path(env.get("YISHU_EXPECTATIONS", REPO_ROOT / "expectations")).resolve(),
         db_url=env.get("YISHU_DB_URL", f"sqlite:///{home / 'yishu.db'}"),
         repo=REPO_ROOT,
+        trusted_key=Path(env["YISHU_TRUSTED_KEY"]) if env.get("YISHU_TRUSTED_KEY") else None,
         secrets={k.removeprefix(_SECRET_PREFIX).upper(): v for k, v in env.items()
                  if k.startswith(_SECRET_PREFIX)},
     )

@@ -48,6 +48,32 @@ def test_every_hashed_field_edited_alone_is_detected(fresh_res, field, value):
     assert len(integrity.verify(fresh_res)) == 1  # named once, no cascade on entry 3
 
 
+def _renumber(res, seq, new):
+    with res.db.session() as s:
+        s.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(seq=new))
+        s.commit()
+
+
+def test_swapped_sequence_numbers_are_detected(fresh_res):
+    # seq orders the chain rather than being hashed: swapping two numbers reorders it
+    _fill(fresh_res, 4, action="reidentify")
+    _renumber(fresh_res, 2, 99)
+    _renumber(fresh_res, 3, 2)
+    _renumber(fresh_res, 99, 3)
+    assert _kinds(fresh_res)[0] == (integrity.DELETED, 2)
+
+
+@pytest.mark.parametrize("seq, new", [(4, 40), (2, 20), (1, 10)])
+def test_a_renumbered_entry_is_detected(fresh_res, seq, new):
+    # moved to the end, or a gap where the signed head (entry 4) was: either way noticed
+    _fill(fresh_res, 4, action="reidentify")
+    _renumber(fresh_res, seq, new)
+    damage = integrity.verify(fresh_res)
+    assert damage and damage[0].kind in (integrity.DELETED, integrity.TAIL_CUT), damage
+    with pytest.raises(audit.AuditRefused):
+        audit.record(fresh_res, "reidentify", "x")
+
+
 def test_a_deleted_entry_breaks_the_chain(fresh_res):
     _fill(fresh_res)
     with fresh_res.db.session() as s:
@@ -252,3 +278,41 @@ def test_entries_cut_after_the_signed_head_are_noticed_and_refused(fresh_res, mo
     assert _kinds(fresh_res) == [(integrity.TAIL_CUT, 3)]
     with pytest.raises(audit.AuditRefused, match="entries were deleted"):
         audit.record(fresh_res, "reidentify", "would sign over the cut")
+
+
+def test_a_writer_between_the_first_commit_and_its_signature_is_no_tampering(fresh_res,
+                                                                             monkeypatch):
+    # the first entry committed, its writer not yet at (or never reaching) the signature: a
+    # second writer must find the empty log's signed head, not "entries but no signed head"
+    from yishu.access import checkpoint
+
+    write = checkpoint.write
+    monkeypatch.setattr(checkpoint, "write",
+                        lambda path, seq, *a: False if seq == 1 else write(path, seq, *a))
+    audit.record(fresh_res, "reidentify", "z/1", actor="b")
+    assert json.loads(fresh_res.storage.audit_checkpoint().read_text())["seq"] == 0
+    assert integrity.verify(fresh_res) == []
+    audit.record(fresh_res, "reidentify", "z/2", actor="b")
+    assert json.loads(fresh_res.storage.audit_checkpoint().read_text())["seq"] == 2
+    assert integrity.verify(fresh_res) == []
+
+
+def test_first_writers_at_once_all_record(fresh_res):
+    import threading
+
+    start, errors = threading.Barrier(4), []
+
+    def write(i):
+        start.wait()
+        try:
+            audit.record(fresh_res, "reidentify", f"z/{i}", actor="b")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(audit.entries(fresh_res.db)) == 4 and integrity.verify(fresh_res) == []

@@ -77,7 +77,7 @@ def _consistent(res) -> dict[Path, int]:
     for version in visible:
         assert re.fullmatch(r"v\d+", version.name), version
         voucher = json.loads((version / "voucher.json").read_text(encoding="utf-8"))
-        assert verify_voucher(voucher, version, res.keys.public_key_pem()) == [], version
+        assert verify_voucher(voucher, res.keys.public_key_pem(), version) == [], version
         if version in rows:
             assert rows[version].voucher == voucher
     assert set(rows) <= set(visible)

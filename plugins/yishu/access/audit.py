@@ -99,6 +99,11 @@ def _guard(res: Resources, session: Session, last: AuditEntry | None,
         raise AuditRefused(f"the database last wrote audit entry {remembered.seq} but the log "
                            f"ends at {last.seq if last else 0}: entries were deleted; nothing "
                            "was recorded: run `yishu audit verify`")
+    if remembered is not None and remembered.hash is not None and last is not None and (
+            last.seq, last.hash) != (remembered.seq, remembered.hash):
+        raise AuditRefused(f"the latest audit entry is {last.seq}, not entry {remembered.seq} "
+                           "that the database last wrote: entries were renumbered or edited; "
+                           "nothing was recorded: run `yishu audit verify`")
     path = res.storage.audit_checkpoint()
     if not os.access(path.parent, os.W_OK):
         raise AuditRefused(f"{path.parent} is not writable: the audit log's head could not be "
@@ -113,6 +118,14 @@ def _guard(res: Resources, session: Session, last: AuditEntry | None,
                 f"the audit log has {last.seq} entries but no signed head ({path}); nothing "
                 "was recorded: run `yishu audit verify`, then `yishu audit repair --reason "
                 "TEXT` signs the head of a log written before checkpoints existed")
+        if last is None:  # sign the empty log first: a second writer that takes the lock
+            try:  # before the first one signs entry 1 then finds a head, not none
+                checkpoint.write(path, 0, GENESIS, res.keys.signing_key())
+            except OSError as exc:
+                raise AuditRefused(f"the audit log's head could not be signed into {path} "
+                                   f"({exc}); nothing was recorded") from None
+        return
+    if (signed.seq, signed.hash) == (0, GENESIS):  # the empty log's head: every log extends it
         return
     found = session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == signed.seq))
     if found != signed.hash:

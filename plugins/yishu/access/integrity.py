@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from yishu.access import audit, checkpoint
 from yishu.db.models import AuditEntry, AuditHead, Batch, ProductVersion
+from yishu.pipeline.voucher import VoucherError
 from yishu.pipeline.voucher import verify as verify_voucher
 from yishu.resources import Resources
 
@@ -103,6 +104,8 @@ def _against_checkpoint(res: Resources, log: list[AuditEntry]) -> list[Damage]:
                                    "the log was not cut. For a log written before checkpoints "
                                    "existed, review it and sign its head with `yishu audit "
                                    "repair --reason TEXT`"))
+    elif (signed.seq, signed.hash) == (0, audit.GENESIS):  # signed before the first entry
+        pass
     elif signed.seq not in by_seq:
         problems.append(Damage(DELETED, f"entry {signed.seq}, the signed head, was deleted",
                                signed.seq))
@@ -130,7 +133,7 @@ def _missing_facts(res: Resources, log: list[AuditEntry], intact: bool) -> list[
                                        "(entries removed or rewritten)"))
             if ("product.publish", subject) in seen:
                 continue
-            genuine = not verify_voucher(v.voucher or {}, trusted_key_pem=bureau_key)
+            genuine = _genuine(v.voucher, bureau_key)
             if intact and genuine and (not anchor or anchor in hashes):
                 problems.append(_interrupted(subject, "published", (
                     "product.publish", subject,
@@ -155,6 +158,13 @@ def _missing_facts(res: Resources, log: list[AuditEntry], intact: bool) -> list[
                 problems.append(Damage(MISSING, f"{subject} is {b.status} but the steward's "
                                        "decision is not in the audit log (entries removed)"))
     return problems
+
+
+def _genuine(voucher: dict | None, bureau_key: str) -> bool:
+    try:
+        return not verify_voucher(voucher or {}, bureau_key)
+    except VoucherError:  # not even shaped like a voucher
+        return False
 
 
 def _interrupted(subject: str, what: str, fact: tuple[str, str, dict]) -> Damage:

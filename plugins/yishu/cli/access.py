@@ -1,9 +1,8 @@
-"""Commands of administrators and operators: the audit log and the signed vouchers."""
+"""Commands of administrators: the audit log."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -11,7 +10,6 @@ from rich.table import Table
 from yishu.cli.common import console, fail, resources
 
 audit_app = typer.Typer(help="The append-only, hash-chained audit log.", no_args_is_help=True)
-voucher_app = typer.Typer(help="Signed vouchers of product versions.", no_args_is_help=True)
 
 
 @audit_app.command("ls")
@@ -82,35 +80,3 @@ def audit_repair(ctx: typer.Context,
         console.print(f"[green]✓[/] {done}", highlight=False)
     console.print(f"[green]✓[/] {len(settled)} repair(s) recorded with the reason, in an "
                   "`audit.repair` entry")
-
-
-@voucher_app.command("public-key")
-def voucher_public_key(ctx: typer.Context):
-    """Print the bureau's Ed25519 public key (PEM) that operators pin to verify vouchers."""
-    print(resources(ctx).keys.public_key_pem(), end="")
-
-
-@voucher_app.command("verify")
-def voucher_verify(folder: Path = typer.Argument(..., help="a product version folder"),
-                   trusted_key: Path | None = typer.Option(None, help="bureau public key PEM")):
-    """Verify a version's voucher offline: signature and the SHA-256 of every file."""
-    from yishu.pipeline.voucher import verify
-
-    path = folder / "voucher.json"
-    if not path.exists():
-        fail(f"{path}: no voucher.json in that folder: pass a product version folder")
-    if trusted_key is not None and not trusted_key.is_file():
-        fail(f"{trusted_key}: no such file: pass the bureau's public key "
-             "(`yishu voucher public-key` prints it)")
-    try:
-        voucher = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        fail(f"{path}: not a voucher (invalid JSON: {exc}): ask the bureau for the version again")
-    problems = verify(voucher, folder, trusted_key.read_text() if trusted_key else None)
-    for p in problems:
-        console.print(f"[red]✗[/] {p}")
-    if problems:
-        fail("voucher does not verify")
-    body = voucher["body"]
-    console.print(f"[green]✓[/] {body['product']} v{body['version']} ({body['zone']}): "
-                  f"signature valid, {len(body['files'])} file(s) match")

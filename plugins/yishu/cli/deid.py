@@ -146,9 +146,9 @@ def reidentify(ctx: typer.Context,
     if not reason.strip():
         fail("--reason is required: the legal basis is recorded in the audit log")
     res = resources(ctx)
+    key = res.keys.encryption_key()  # an unusable key is its own error, not "not sealed"
     try:
-        plain = decrypt(pa.array(values, pa.string()), res.keys.encryption_key(),
-                        zone).to_pylist()
+        plain = decrypt(pa.array(values, pa.string()), key, zone).to_pylist()
     except (InvalidTag, ValueError):
         fail("a value was not sealed with this bureau's key (or was altered): nothing revealed")
     try:  # recorded before anything is shown: no entry, nothing revealed

@@ -114,8 +114,10 @@ def _where_next(console: Console, res: Resources, reports: dict) -> None:
     console.print(f"  products, vouchers, de-identification reports: {home}/products/")
     console.print(f"  validation results per batch:                   {home}/reports/")
     console.print("  quarantine review:      .venv/bin/yishu quarantine ls --all")
+    console.print("  export the key to pin:  .venv/bin/yishu voucher export-key -o bureau.pub")
     console.print("  verify a voucher:       .venv/bin/yishu voucher verify "
-                  f"{home}/products/insurance/insurance_visits/v1")
+                  f"{home}/products/insurance/insurance_visits/v1 --trusted-key bureau.pub",
+                  soft_wrap=True, highlight=False)
     console.print("  run one DAG:            .venv/bin/yishu run health_visits")
     console.print("  Airflow UI and scheduler: .venv/bin/yishu airflow  (Ctrl-C stops it)",
                   soft_wrap=True, highlight=False)

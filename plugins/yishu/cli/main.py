@@ -7,18 +7,34 @@ builds its resources once (cli/common.py); a caller may pass its own with `obj=`
 from __future__ import annotations
 
 import typer
+from typer.core import TyperGroup
 
 from yishu.cli import access, deid, pipeline, server, steward
 from yishu.cli.catalog import catalog_app
+from yishu.cli.common import fail
+from yishu.cli.voucher import voucher_app
+from yishu.errors import UserInputError
+
+
+class _OneLineErrors(TyperGroup):
+    """Any `UserInputError` a command lets through (a short key in the environment, a bad
+    name) ends it with its one-line message, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except UserInputError as exc:
+            fail(str(exc))
+
 
 app = typer.Typer(help="Yishu (一数): public-data authorized operation pipelines.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False, cls=_OneLineErrors)
 
 app.command()(pipeline.check)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(steward.quarantine_app, name="quarantine")
 app.add_typer(pipeline.expectations_app, name="expectations")
-app.add_typer(access.voucher_app, name="voucher")
+app.add_typer(voucher_app, name="voucher")
 app.command()(pipeline.sample)
 app.command()(pipeline.run)
 app.command()(steward.report)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import threading
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -10,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_SECONDS = 60
 
 
 def migrate(engine) -> None:
@@ -24,23 +30,54 @@ def migrate(engine) -> None:
         command.upgrade(config, "head")
 
 
-@cache
+_FIRST_USE = threading.Lock()  # Alembic's context is process-global: one migration at a time
+
+
 def _engine(url: str):
+    with _FIRST_USE:
+        return _migrated_engine(url)
+
+
+@cache
+def _migrated_engine(url: str):
     database = make_url(url).database
+    guard = contextlib.nullcontext()
     if url.startswith("sqlite") and database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    migrate(engine)
+        # personal data and the audit log: owner only (SQLite gives its journal the same mode)
+        os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(database, 0o600)
+        guard = _file_lock(Path(f"{database}.migrate.lock"))  # first runs in two processes
+    # SQLite has one writer at a time; concurrent runs wait for the lock rather than fail
+    # after pysqlite's default 5 s when a publisher's fsyncs are slow on a busy disk
+    args = {"timeout": SQLITE_BUSY_SECONDS} if url.startswith("sqlite") else {}
+    engine = create_engine(url, connect_args=args)
+    with guard:
+        migrate(engine)
     return engine
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 class Database:
     """The catalog database at one SQLAlchemy URL (SQLite file or PostgreSQL)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, prepare: Callable[[], None] | None = None):
         self.url = url
+        self._prepare = prepare  # run before the first connection (creates the state folder)
 
     def session(self) -> Session:
+        if self._prepare is not None:
+            self._prepare()
+            self._prepare = None
         return Session(_engine(self.url), expire_on_commit=False)
 
     def upsert(self, model, keys: dict, **fields):

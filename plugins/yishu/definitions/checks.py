@@ -8,7 +8,6 @@ file loaded, so that one typo does not cascade into a page of follow-up problems
 from __future__ import annotations
 
 import codecs
-import re
 from pathlib import Path
 
 from yishu.definitions.models import (
@@ -22,9 +21,8 @@ from yishu.definitions.models import (
 )
 from yishu.definitions.problems import describe
 from yishu.deid import registry
+from yishu.names import NAME_RE
 from yishu.standard.identifiers import VALIDATORS
-
-_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")  # names of sources and zones: lower_snake_case
 
 
 def check_files(cat: Catalog, problems: list[str]) -> None:
@@ -40,6 +38,10 @@ def check_files(cat: Catalog, problems: list[str]) -> None:
         if product.file is not None and product.name != product.file.stem:
             problems.append(f"{product.file}: name: '{product.name}' must equal the file name "
                             f"'{product.file.stem}': rename one of them")
+        if not NAME_RE.fullmatch(product.name):  # it becomes a folder under products/ and work/
+            problems.append(f"{product.file}: name: product name '{product.name}' is not "
+                            "lower_snake_case: rename it and its file, e.g. insurance_visits "
+                            "(a lowercase letter, then lowercase letters, digits, _)")
 
 
 def check_references(cat: Catalog, problems: list[str]) -> None:
@@ -68,7 +70,7 @@ def _check_element(element: Element, path: Path, problems: list[str]) -> None:
 
 def _check_zone(zone: Zone, path: Path, problems: list[str]) -> None:
     where = f"{path}: zones.{zone.name}"
-    if not _NAME_RE.match(zone.name):
+    if not NAME_RE.fullmatch(zone.name):
         problems.append(f"{where}: zone name '{zone.name}' is not lower_snake_case: rename it, "
                         "e.g. `open_data:` (a lowercase letter, then lowercase letters, digits, "
                         "_)")
@@ -84,7 +86,7 @@ def _check_source(source: Source, problems: list[str]) -> None:
     if path is not None and source.name != path.stem:
         problems.append(f"{path}: name: '{source.name}' must equal the file name "
                         f"'{path.stem}': rename one of them")
-    if not _NAME_RE.match(source.name):
+    if not NAME_RE.fullmatch(source.name):
         problems.append(f"{path}: name: source name '{source.name}' is not lower_snake_case: "
                         "rename it and its file, e.g. health_visits (a lowercase letter, then "
                         "lowercase letters, digits, _)")
