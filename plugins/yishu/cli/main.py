@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from yishu.cli import access, deid, pipeline, steward
+from yishu.cli import access, deid, licensing, pipeline, steward
 from yishu.cli.catalog import catalog_app
 
 app = typer.Typer(help="Yishu (一数): public-data authorized operation pipelines.",
@@ -26,6 +26,9 @@ app.command()(deid.scan)
 app.command()(deid.deidentify)
 app.command()(deid.reidentify)
 app.add_typer(access.audit_app, name="audit")
+app.add_typer(licensing.operator_app, name="operator")
+app.add_typer(licensing.licence_app, name="licence")
+app.add_typer(licensing.token_app, name="token")
 app.command()(pipeline.demo)
 
 if __name__ == "__main__":
