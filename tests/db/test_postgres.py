@@ -70,3 +70,22 @@ def test_concurrent_reservations_get_distinct_versions_on_postgresql(pg_res):
         versions = list(pool.map(reserve, range(12)))
     assert sorted(versions) == list(range(1, 13))
     assert reserve(3) == versions[3]  # the same inputs keep their number
+
+
+def test_operators_licences_and_tokens_on_postgresql(pg_res):
+    """Dates, time zones and unique constraints of the licensing tables on PostgreSQL."""
+    from yishu.access import licences, tokens
+    from yishu.errors import UserInputError
+
+    licences.add_operator(pg_res, "pg-operator", "91440300MA5F000007")
+    with pytest.raises(UserInputError, match="already registered"):
+        licences.add_operator(pg_res, "pg-operator", "913100007109325157")
+    licence = licences.grant(pg_res, "pg-operator", "insurance_claims", "L3",
+                             dt.date(2030, 6, 30), today=dt.date(2026, 11, 24))
+    now = dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.UTC)
+    token, row = tokens.issue(pg_res, licence.id, 7, now=now)
+    grant = tokens.authenticate(pg_res, token, now=now + dt.timedelta(days=7, seconds=-1))
+    assert (grant.valid_until, grant.zone) == (dt.date(2030, 6, 30), "insurance")
+    with pytest.raises(tokens.AccessDenied, match="expired_token"):
+        tokens.authenticate(pg_res, token, now=now + dt.timedelta(days=7))
+    assert integrity.verify(pg_res) == []

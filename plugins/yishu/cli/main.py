@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
-from yishu.cli import access, deid, pipeline, server, steward
+from yishu.cli import access, deid, licensing, pipeline, server, steward
 from yishu.cli.catalog import catalog_app
 from yishu.cli.common import fail
 from yishu.cli.voucher import voucher_app
@@ -42,6 +42,9 @@ app.command()(deid.scan)
 app.command()(deid.deidentify)
 app.command()(deid.reidentify)
 app.add_typer(access.audit_app, name="audit")
+app.add_typer(licensing.operator_app, name="operator")
+app.add_typer(licensing.licence_app, name="licence")
+app.add_typer(licensing.token_app, name="token")
 app.command()(pipeline.demo)
 app.command()(server.airflow)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import typer
 
 from yishu.cli.common import DEMO_PARTITION, catalog, console, fail, partition_option, resources
@@ -14,16 +16,19 @@ expectations_app = typer.Typer(help="The expectation suites (one per source).",
 
 def check(ctx: typer.Context):
     """Validate the catalog YAML and the expectation suites; name every problem."""
+    from yishu.definitions.checks import expired_scenarios
     from yishu.standard.suites import stale_suites
 
     cat = catalog(ctx)
-    problems = stale_suites(cat, resources(ctx).settings.expectations_dir)
+    problems = expired_scenarios(cat, dt.date.today())
+    problems += stale_suites(cat, resources(ctx).settings.expectations_dir)
     for problem in problems:
         console.print(f"[red]✗[/] {problem}", soft_wrap=True, highlight=False)
     if problems:
-        fail(f"{len(problems)} problem(s) in the suites")
-    console.print(f"[green]✓[/] catalog OK: {len(cat.elements)} elements, {len(cat.zones)} zones, "
-                  f"{len(cat.sources)} sources, {len(cat.products)} products; suites up to date")
+        fail(f"{len(problems)} problem(s) in the scenarios and suites")
+    console.print(f"[green]✓[/] catalog OK: {len(cat.elements)} elements, {len(cat.zones)} "
+                  f"zones, {len(cat.scenarios)} scenarios, {len(cat.sources)} sources, "
+                  f"{len(cat.products)} products; suites up to date")
 
 
 @expectations_app.command("build")

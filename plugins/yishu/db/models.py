@@ -1,5 +1,5 @@
 """Tables of the catalog database (SQLAlchemy 2): batches, product versions, their reservations
-and runs, audit log.
+and runs, audit log; operators, their licences and tokens.
 
 The schema is managed by the Alembic migrations in migrations/ (see database.py)."""
 
@@ -9,8 +9,10 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     Float,
+    ForeignKey,
     Integer,
     String,
     Text,
@@ -141,3 +143,50 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class Operator(Base):
+    """A licensed operator (授权运营单位): a legal entity identified by its USCC."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    contact: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | disabled
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Licence(Base):
+    """What one operator may receive: the products of one scenario (its zone), up to a
+    security level, until a date, within monthly quotas."""
+
+    __tablename__ = "licences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    scenario: Mapped[str] = mapped_column(String(100))
+    zone: Mapped[str] = mapped_column(String(50))
+    max_level: Mapped[str] = mapped_column(String(4))
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    quota_rows: Mapped[int | None] = mapped_column(Integer)  # per calendar month
+    quota_downloads: Mapped[int | None] = mapped_column(Integer)  # per calendar month
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | revoked
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Token(Base):
+    """A bearer token bound to one licence. Only the SHA-256 of the token is kept: the token
+    itself is shown once, when issued."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # public part of the token
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -1,4 +1,5 @@
-"""The catalog as code: elements, zones, sources and products declared in catalog/*.yaml.
+"""The catalog as code: elements, zones, scenarios, sources and products declared in
+catalog/*.yaml.
 
 `models` holds the typed models, `loader` reads and validates the files (`load_catalog`),
 `checks` holds the rules beyond types, `problems` how every problem is worded.
@@ -17,6 +18,7 @@ from yishu.definitions.models import (
     ExcludeRow,
     Product,
     ProductColumn,
+    Scenario,
     Source,
     SourceColumn,
     Zone,
@@ -25,4 +27,4 @@ from yishu.definitions.problems import CatalogError
 
 __all__ = ["AGGREGATE_OPS", "GRADES", "LEVELS", "LOCATION_PLACEHOLDERS", "TYPES",
            "UNPUBLISHABLE_LEVELS", "Catalog", "CatalogError", "Element", "ExcludeRow", "Product",
-           "ProductColumn", "Source", "SourceColumn", "Zone", "load_catalog"]
+           "ProductColumn", "Scenario", "Source", "SourceColumn", "Zone", "load_catalog"]

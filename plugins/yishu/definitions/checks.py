@@ -8,6 +8,7 @@ file loaded, so that one typo does not cascade into a page of follow-up problems
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 from pathlib import Path
 
 from yishu.definitions.models import (
@@ -16,6 +17,7 @@ from yishu.definitions.models import (
     Catalog,
     Element,
     Product,
+    Scenario,
     Source,
     Zone,
 )
@@ -49,6 +51,38 @@ def check_references(cat: Catalog, problems: list[str]) -> None:
     _check_authority(cat, problems)
     for product in cat.products.values():
         _check_product(cat, product, problems)
+    for scenario in cat.scenarios.values():
+        _check_scenario(cat, scenario, problems)
+
+
+def expired_scenarios(cat: Catalog, today: dt.date) -> list[str]:
+    """Problems for scenarios past `valid_until`. Asked by `yishu check` and wherever a
+    scenario is used (licences, deliveries), not when DAGs are parsed: an expiry stops
+    delivery, it must not stop the pipelines."""
+    return [f"{cat.root / 'scenarios.yaml'}: scenarios.{s.name}.valid_until: expired on "
+            f"{s.valid_until}: renew it (a later date, after approval) or remove the scenario"
+            for s in cat.scenarios.values() if s.expired(today)]
+
+
+def _check_scenario(cat: Catalog, scenario: Scenario, problems: list[str]) -> None:
+    where = f"{cat.root / 'scenarios.yaml'}: scenarios.{scenario.name}"
+    if not NAME_RE.match(scenario.name):
+        problems.append(f"{where}: scenario id '{scenario.name}' is not lower_snake_case: "
+                        "rename it, e.g. insurance_claims")
+    if scenario.zone not in cat.zones:
+        problems.append(f"{where}.zone: unknown zone '{scenario.zone}': use one of "
+                        f"{sorted(cat.zones)}")
+    if not scenario.products:
+        problems.append(f"{where}.products: a scenario names the products it may use")
+    for name in scenario.products:
+        product = cat.products.get(name)
+        if product is None:
+            problems.append(f"{where}.products: unknown product '{name}': name one of "
+                            f"{sorted(cat.products)}")
+        elif product.zone != scenario.zone:
+            problems.append(f"{where}.products: '{name}' is a product of zone "
+                            f"'{product.zone}', not of the scenario's zone '{scenario.zone}': "
+                            "a scenario uses products of its own zone only")
 
 
 def _unknown_policy(policy: str, field: str) -> str | None:
@@ -138,9 +172,18 @@ def _check_product(cat: Catalog, product: Product, problems: list[str]) -> None:
     if product.zone not in cat.zones:
         problems.append(f"{where}: zone: unknown zone '{product.zone}': use one of "
                         f"{sorted(cat.zones)}")
-    if not product.scenario:
-        problems.append(f"{where}: scenario: a product needs a scenario (无场景不登记): "
-                        "name the use it is licensed for")
+    if not product.scenarios:
+        problems.append(f"{where}: scenarios: a product needs a scenario (无场景不登记): "
+                        "name the ids in scenarios.yaml of the uses it serves")
+    for name in product.scenarios:
+        scenario = cat.scenarios.get(name)
+        if scenario is None:
+            problems.append(f"{where}: scenarios: unknown scenario '{name}': declare it in "
+                            f"scenarios.yaml or name one of {sorted(cat.scenarios)}")
+        elif product.name not in scenario.products:
+            problems.append(f"{where}: scenarios: scenario '{name}' does not list this "
+                            f"product: add '{product.name}' to its `products` in "
+                            "scenarios.yaml, or remove the scenario here")
     source = cat.sources.get(product.source)
     if source is None:
         problems.append(f"{where}: source: unknown source '{product.source}': name one of "

@@ -1,4 +1,5 @@
-"""Reading the catalog: elements.yaml, zones.yaml, sources/*.yaml, products/*.yaml.
+"""Reading the catalog: elements.yaml, zones.yaml, scenarios.yaml, sources/*.yaml,
+products/*.yaml.
 
 `load_catalog(root)` reads, validates and cross-checks everything once; every problem names
 the file and field and says what to do, and all problems are reported together.
@@ -18,6 +19,7 @@ from yishu.definitions.models import (
     Element,
     Product,
     ProductColumn,
+    Scenario,
     Source,
     SourceColumn,
     Zone,
@@ -26,11 +28,12 @@ from yishu.definitions.problems import CatalogError, describe, validation_proble
 
 # Fields the loader fills in, which users do not write: an entry's name is its YAML key.
 _FILLED: dict[type, frozenset[str]] = {
-    Element: frozenset({"name"}), Zone: frozenset({"name"}),
+    Element: frozenset({"name"}), Zone: frozenset({"name"}), Scenario: frozenset({"name"}),
     SourceColumn: frozenset({"name"}), ProductColumn: frozenset({"name"}),
     Source: frozenset({"file"}), Product: frozenset({"file"}),
 }
-_ADAPTERS = {cls: TypeAdapter(cls) for cls in (Element, Zone, Source, Product)}
+_ADAPTERS = {cls: TypeAdapter(cls) for cls in (Element, Zone, Scenario, Source,
+                                                     Product)}
 
 
 def load_catalog(root: Path) -> Catalog:
@@ -38,11 +41,12 @@ def load_catalog(root: Path) -> Catalog:
     problems: list[str] = []
     elements = _load_entries(root / "elements.yaml", "elements", Element, problems)
     zones = _load_entries(root / "zones.yaml", "zones", Zone, problems)
+    scenarios = _load_entries(root / "scenarios.yaml", "scenarios", Scenario, problems)
     sources = {s.name: s for path in sorted((root / "sources").glob("*.yaml"))
                if (s := _load_file(path, Source, SourceColumn, problems))}
     products = {p.name: p for path in sorted((root / "products").glob("*.yaml"))
                 if (p := _load_file(path, Product, ProductColumn, problems))}
-    cat = Catalog(elements, zones, sources, products, root)
+    cat = Catalog(elements, zones, sources, products, root, scenarios)
     check_files(cat, problems)
     if not problems:
         check_references(cat, problems)

@@ -1,4 +1,4 @@
-"""The typed models of the catalog as code: elements, zones, sources and products.
+"""The typed models of the catalog as code: elements, zones, scenarios, sources and products.
 
 The models check the shape and types of what the YAML files hold (pydantic); the rules that
 need other files or other registries live in `checks`, the reading of the files in `loader`.
@@ -7,6 +7,7 @@ need other files or other registries live in `checks`, the reading of the files 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal, NotRequired, get_args
 
@@ -111,7 +112,7 @@ class Product:
     name: StrictStr
     title_zh: StrictStr
     zone: StrictStr
-    scenario: StrictStr
+    scenarios: tuple[StrictStr, ...]  # ids in scenarios.yaml: the uses it is licensed for
     source: StrictStr
     columns: dict[str, ProductColumn]
     quasi_identifiers: tuple[StrictStr, ...] = ()
@@ -136,6 +137,24 @@ class Zone:
     name_en: StrictStr = ""
 
 
+@dataclass(frozen=True, config=_CONFIG)
+class Scenario:
+    """An approved use of data (应用场景): what for, on which legal basis, in which zone, with
+    which products, until when. Licences are granted for one scenario (无场景不登记)."""
+
+    name: StrictStr  # its id, the YAML key
+    name_zh: StrictStr
+    purpose: StrictStr
+    legal_basis: StrictStr
+    zone: StrictStr
+    products: tuple[StrictStr, ...]
+    valid_until: dt.date
+    name_en: StrictStr = ""
+
+    def expired(self, today: dt.date) -> bool:
+        return today > self.valid_until
+
+
 @dataclasses.dataclass
 class Catalog:
     """The whole catalog; a plain dataclass, since it is assembled from validated parts."""
@@ -145,6 +164,7 @@ class Catalog:
     sources: dict[str, Source]
     products: dict[str, Product]
     root: Path = dataclasses.field(default_factory=Path)
+    scenarios: dict[str, Scenario] = dataclasses.field(default_factory=dict)
 
     def element_of(self, source: str, column: str) -> Element:
         return self.elements[self.sources[source].columns[column].element]

@@ -303,7 +303,7 @@ def _stage(res: Resources, ref: ProductRef, version: int, grade: str,
     _publishable_report(Path(ref.report), folder / "deid_report.json")
     body = {
         "product": product.name, "title_zh": product.title_zh, "version": version,
-        "zone": product.zone, "scenario": product.scenario, "security_level": ref.level,
+        "zone": product.zone, "scenarios": list(product.scenarios), "security_level": ref.level,
         "quality_grade": grade, "rows": table.num_rows, "partition": ref.partition,
         "schema": {f.name: str(f.type) for f in table.schema},
         "files": {name: file_sha256(folder / name)

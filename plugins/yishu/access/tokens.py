@@ -1,0 +1,176 @@
+"""Bearer tokens bound to one licence, and who a token speaks for.
+
+A token reads `yst_<id>_<secret>`: the id finds its row, the secret proves it. Only the
+SHA-256 of the whole token is stored (tokens are 256-bit random, so a plain hash suffices);
+it is shown once, when issued. Every request carries its licence, so its purpose (the
+scenario) cannot be forgotten. `authenticate` fails closed: anything it cannot confirm is
+refused, with the status an HTTP API returns and what the operator can do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from yishu.access import audit
+from yishu.db.models import Licence, Operator, Token
+from yishu.errors import UserInputError
+from yishu.resources import Resources
+
+_TOKEN_RE = re.compile(r"yst_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
+MAX_DAYS = 366
+
+
+class AccessDenied(Exception):
+    """A request refused: `status` is the HTTP status, `error` a stable code."""
+
+    def __init__(self, status: int, error: str, detail: str, what_to_do: str):
+        super().__init__(f"{error}: {detail}")
+        self.status, self.error, self.detail, self.what_to_do = status, error, detail, what_to_do
+
+    def body(self) -> dict:
+        return {"error": self.error, "detail": self.detail, "what_to_do": self.what_to_do}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a valid token may do: its licence, operator and scenario, as of the request."""
+
+    token_id: str
+    licence_id: int
+    operator: str
+    scenario: str
+    zone: str
+    max_level: str
+    valid_until: dt.date
+    quota_rows: int | None
+    quota_downloads: int | None
+
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    return audit.utc(at)
+
+
+def issue(res: Resources, licence_id: int, days: int = 90, *, actor: str | None = None,
+          now: dt.datetime | None = None) -> tuple[str, Token]:
+    """A new token for an active licence; it expires after `days` or with the licence."""
+    now = now or dt.datetime.now(dt.UTC)
+    if not 1 <= days <= MAX_DAYS:
+        raise UserInputError(f"--days {days}: give 1 to {MAX_DAYS} (issue a new token later)")
+    with res.db.session() as s:
+        licence = s.get(Licence, licence_id)
+        if licence is None:
+            raise UserInputError(f"unknown licence {licence_id}: see `yishu licence ls`")
+        operator = s.get(Operator, licence.operator_id)
+        if licence.status != "active" or operator.status != "active":
+            raise UserInputError(f"licence {licence_id} is {licence.status} and its operator "
+                                 f"{operator.status}: no token can be issued for it")
+        licence_end = dt.datetime.combine(licence.valid_until, dt.time.max, dt.UTC)
+        if licence_end <= now:
+            raise UserInputError(f"licence {licence_id} ended on {licence.valid_until}")
+        token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+        token = f"yst_{token_id}_{secret}"
+        row = Token(id=token_id, licence_id=licence.id, token_sha256=_sha256(token),
+                    expires_at=min(now + dt.timedelta(days=days), licence_end))
+        s.add(row)
+        audit.append(res, s, "token.issue", f"token/{token_id}", {
+            "licence": licence.id, "operator": operator.name,
+            "expires_at": row.expires_at.isoformat()}, actor)
+        s.commit()
+        return token, row
+
+
+def revoke(res: Resources, token_id: str, actor: str | None = None,
+           now: dt.datetime | None = None) -> Token:
+    with res.db.session() as s:
+        row = s.get(Token, token_id)
+        if row is None:
+            raise UserInputError(f"unknown token id '{token_id}': see `yishu token ls`")
+        if row.revoked_at is not None:
+            raise UserInputError(f"token {token_id} is already revoked")
+        row.revoked_at = now or dt.datetime.now(dt.UTC)
+        audit.append(res, s, "token.revoke", f"token/{token_id}",
+                     {"licence": row.licence_id}, actor)
+        s.commit()
+        return row
+
+
+def list_tokens(res: Resources, licence_id: int | None = None) -> list[Token]:
+    with res.db.session() as s:
+        query = select(Token).order_by(Token.created_at)
+        if licence_id is not None:
+            query = query.where(Token.licence_id == licence_id)
+        return list(s.scalars(query))
+
+
+def authenticate(res: Resources, token: str | None, *,
+                 now: dt.datetime | None = None) -> Grant:
+    """Who `token` speaks for now, or AccessDenied. Revocation and expiry take effect at once:
+    everything is read again on every call."""
+    now = now or dt.datetime.now(dt.UTC)
+    match = _TOKEN_RE.fullmatch(token or "")
+    if match is None:
+        raise AccessDenied(401, "unknown_token", "no token, or not a Yishu token",
+                           "send `Authorization: Bearer yst_…` with the token you were issued")
+    with res.db.session() as s:
+        row = s.get(Token, match.group(1))
+        # compare digests in constant time, and compare even when the id is unknown
+        stored = row.token_sha256 if row else _sha256("")
+        if not hmac.compare_digest(stored, _sha256(token)) or row is None:
+            raise AccessDenied(401, "unknown_token", "this token was never issued",
+                               "check you copied the whole token; ask the bureau for a new one")
+        if row.revoked_at is not None:
+            raise AccessDenied(401, "revoked_token", f"token {row.id} was revoked",
+                               "ask the bureau for a new token")
+        if _utc(row.expires_at) <= now:
+            raise AccessDenied(401, "expired_token", f"token {row.id} expired on "
+                               f"{_utc(row.expires_at):%Y-%m-%d}", "ask the bureau for a new token")
+        licence = s.get(Licence, row.licence_id)
+        operator = s.get(Operator, licence.operator_id)
+    if operator.status != "active":
+        raise AccessDenied(403, "operator_disabled", f"operator '{operator.name}' is disabled",
+                           "contact the bureau's administrator")
+    if licence.status != "active":
+        raise AccessDenied(403, "licence_revoked", f"licence {licence.id} was revoked",
+                           "contact the bureau's administrator")
+    today = now.date()
+    if licence.valid_until < today:
+        raise AccessDenied(403, "licence_expired", f"licence {licence.id} ended on "
+                           f"{licence.valid_until}", "apply for a renewed licence")
+    scenario = res.catalog.scenarios.get(licence.scenario)
+    if scenario is None or scenario.expired(today):
+        raise AccessDenied(403, "scenario_not_approved", f"scenario '{licence.scenario}' is no "
+                           "longer approved", "apply for the scenario's renewal")
+    return Grant(row.id, licence.id, operator.name, licence.scenario, licence.zone,
+                 licence.max_level, licence.valid_until, licence.quota_rows,
+                 licence.quota_downloads)
+
+
+def write_profile(path: Path, token: str, endpoint: str, expires_at: dt.datetime) -> None:
+    """A Delta Sharing profile for the token; created 0600 and never over an existing file
+    (it holds the secret)."""
+    profile = {"shareCredentialsVersion": 1, "endpoint": endpoint.rstrip("/"),
+               "bearerToken": token,
+               "expirationTime": _utc(expires_at).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise UserInputError(f"--profile {path}: the file exists: choose another name or "
+                             "remove it") from None
+    except OSError as exc:
+        raise UserInputError(f"--profile {path}: cannot be written ({exc.strerror})") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(profile, out, indent=1)
