@@ -66,12 +66,12 @@ def test_bad_scenario_fields_are_named(catalog_copy):
     def breaks(d):
         d["scenarios"]["insurance_claims"]["valid_until"] = dt.date(2030, 1, 1)
         d["scenarios"]["inclusive_credit"]["zone"] = "nowhere"
-        d["scenarios"]["Bad-Id"] = {**d["scenarios"]["ev_mobility"], "products": ["nope"]}
+        d["scenarios"]["bad-id"] = {**d["scenarios"]["ev_mobility"], "products": ["nope"]}
     edit_yaml(root / "scenarios.yaml", breaks)
     problems = catalog_problems(root)
     assert has_problem(problems, "scenarios.inclusive_credit.zone", "unknown zone 'nowhere'")
-    assert has_problem(problems, "scenarios.Bad-Id", "lower_snake_case")
-    assert has_problem(problems, "scenarios.Bad-Id.products", "unknown product 'nope'")
+    assert has_problem(problems, "scenarios.bad-id", "lower_snake_case")
+    assert has_problem(problems, "scenarios.bad-id.products", "unknown product 'nope'")
 
 
 def test_expiry_is_refused_by_check_but_loading_goes_on(catalog_copy, monkeypatch):

@@ -176,3 +176,21 @@ def token_ls(ctx: typer.Context, licence: int = typer.Option(None, help="only th
              "expires": utc(t.expires_at).strftime("%Y-%m-%d %H:%M"),
              "revoked": utc(t.revoked_at).strftime("%Y-%m-%d %H:%M") if t.revoked_at else None}
             for t in tokens.list_tokens(resources(ctx), licence)], "Tokens", as_json)
+
+
+usage_app = typer.Typer(help="Metering: what operators received.", no_args_is_help=True)
+
+
+@usage_app.command("report")
+def usage_report(ctx: typer.Context, operator: str = typer.Option(None, help="one operator"),
+                 month: str = typer.Option(None, help="one calendar month, YYYY-MM (UTC)"),
+                 as_json: bool = JSON):
+    """Deliveries per operator, licence, scenario and product: downloads, rows, bytes."""
+    from yishu.access.metering import report
+
+    if month is not None:
+        try:
+            dt.datetime.strptime(month, "%Y-%m")
+        except ValueError:
+            fail(f"--month '{month}' is not a month written YYYY-MM")
+    _print(report(resources(ctx), operator=operator, month=month), "Usage (用量)", as_json)

@@ -45,8 +45,10 @@ app.add_typer(access.audit_app, name="audit")
 app.add_typer(licensing.operator_app, name="operator")
 app.add_typer(licensing.licence_app, name="licence")
 app.add_typer(licensing.token_app, name="token")
+app.add_typer(licensing.usage_app, name="usage")
 app.command()(pipeline.demo)
 app.command()(server.airflow)
+app.command()(server.serve)
 
 if __name__ == "__main__":
     app()

@@ -1,4 +1,5 @@
-"""`yishu airflow`: the real Airflow (UI, REST API, scheduler) on the project's state."""
+"""`yishu airflow`: the real Airflow (UI, REST API, scheduler) on the project's state; `yishu
+serve`: the operator API alone."""
 
 from __future__ import annotations
 
@@ -36,3 +37,16 @@ def airflow(ctx: typer.Context,
         srv.stop()
         fail(str(exc))
     fail(f"Airflow exited by itself (code {code}); see {srv.log}")
+
+
+def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", help="address to listen on"),
+          port: int = typer.Option(8765, min=1, max=65535, help="port to listen on")):
+    """Serve the operator API alone (OpenAPI at /docs); Ctrl-C stops it."""
+    import uvicorn
+
+    from yishu.api.app import create_app
+
+    catalog(ctx)
+    console.print(f"operator API on http://{host}:{port} (docs: /docs); Ctrl-C stops it",
+                  highlight=False)
+    uvicorn.run(create_app(resources(ctx)), host=host, port=port, log_level="warning")

@@ -1,5 +1,5 @@
 """Tables of the catalog database (SQLAlchemy 2): batches, product versions, their reservations
-and runs, audit log; operators, their licences and tokens.
+and runs, audit log; operators, their licences, tokens and deliveries.
 
 The schema is managed by the Alembic migrations in migrations/ (see database.py)."""
 
@@ -190,3 +190,22 @@ class Token(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Delivery(Base):
+    """One product file served to an operator (metering, 可计量): counted against the
+    licence's monthly quotas when it is served."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    operator: Mapped[str] = mapped_column(String(100))
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"), index=True)
+    scenario: Mapped[str] = mapped_column(String(100))
+    product: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(20))
+    rows: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer)
+    audit_seq: Mapped[int] = mapped_column(Integer)  # the audit entry written with it

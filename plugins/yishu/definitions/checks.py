@@ -66,7 +66,7 @@ def expired_scenarios(cat: Catalog, today: dt.date) -> list[str]:
 
 def _check_scenario(cat: Catalog, scenario: Scenario, problems: list[str]) -> None:
     where = f"{cat.root / 'scenarios.yaml'}: scenarios.{scenario.name}"
-    if not NAME_RE.match(scenario.name):
+    if not NAME_RE.fullmatch(scenario.name):
         problems.append(f"{where}: scenario id '{scenario.name}' is not lower_snake_case: "
                         "rename it, e.g. insurance_claims")
     if scenario.zone not in cat.zones:

@@ -1,0 +1,150 @@
+"""The operator API (FastAPI): licensed operators list and download the products of their
+scenario with a bearer token. OpenAPI at /docs and /openapi.json.
+
+Every request is checked (tokens.authenticate, then the offer of the licence) and every request,
+served or refused, becomes an audit entry: `api.request` (served), `api.deliver` (a file
+served, with its metering row), `api.refuse` (with the status and error code). Refusals carry
+`{error, detail, what_to_do}`. The app does its own authentication: Airflow does not
+authenticate the plugin apps it mounts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+
+from yishu.access import audit, metering, tokens
+from yishu.access.tokens import AccessDenied, Grant
+from yishu.api import offer
+from yishu.resources import Resources
+
+_FILES = {"parquet": ("data.parquet", "application/vnd.apache.parquet"),
+          "csv": ("data.csv", "text/csv; charset=utf-8")}
+
+
+def create_app(res: Resources | None = None) -> FastAPI:
+    """The app on `res` (built from the environment's settings on first use when not given)."""
+    app = FastAPI(title="Yishu operator API (一数 授权运营接口)", version="1",
+                  description="Licensed operators receive the data products of their scenario.")
+    holder: list[Resources] = [res] if res else []
+
+    def resources() -> Resources:
+        if not holder:
+            from yishu import settings
+
+            holder.append(Resources.from_settings(settings.load()))
+        return holder[0]
+
+    def grant_of(request: Request) -> Grant:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        grant = tokens.authenticate(resources(), token.strip() if scheme.lower() == "bearer"
+                                    else None)
+        request.state.grant = grant
+        return grant
+
+    def served(request: Request, grant: Grant, **detail) -> None:
+        audit.record(resources(), "api.request", request.url.path, {
+            "operator": grant.operator, "licence": grant.licence_id,
+            "scenario": grant.scenario, "status": 200, **detail}, grant.operator)
+
+    @app.exception_handler(AccessDenied)
+    async def refused(request: Request, exc: AccessDenied):
+        return _refuse(resources(), request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return _refuse(resources(), request, AccessDenied(
+            422, "invalid_request", where, "see /docs for the parameters of this endpoint"))
+
+    @app.get("/api/v1/public-key", response_class=PlainTextResponse,
+             summary="The bureau's public key (PEM): pin it to verify vouchers offline")
+    def public_key():
+        return resources().keys.public_key_pem()
+
+    @app.get("/api/v1/products", summary="The products this licence may receive")
+    def products(request: Request, grant: Grant = Depends(grant_of)):
+        res = resources()
+        listed = []
+        for name in offer.licensed_products(res, grant):
+            allowed = offer.versions(res, grant, name)
+            product = res.catalog.products[name]
+            listed.append({"product": name, "title_zh": product.title_zh,
+                           "title_en": product.title_en, "zone": product.zone,
+                           "latest_version": allowed[-1].version if allowed else None,
+                           "versions": len(allowed)})
+        served(request, grant)
+        return {"scenario": grant.scenario, "zone": grant.zone,
+                "max_level": grant.max_level, "products": listed}
+
+    @app.get("/api/v1/products/{product}", summary="One product and its latest version")
+    def product_detail(product: str, request: Request, grant: Grant = Depends(grant_of)):
+        res = resources()
+        allowed = offer.versions(res, grant, product)
+        spec = res.catalog.products[product]
+        served(request, grant, product=product)
+        return {"product": product, "title_zh": spec.title_zh, "title_en": spec.title_en,
+                "zone": spec.zone, "scenarios": list(spec.scenarios),
+                "latest": offer.describe(allowed[-1]) if allowed else None}
+
+    @app.get("/api/v1/products/{product}/versions", summary="The versions this licence allows")
+    def product_versions(product: str, request: Request, grant: Grant = Depends(grant_of)):
+        allowed = offer.versions(resources(), grant, product)
+        served(request, grant, product=product)
+        return {"product": product, "versions": [offer.describe(v) for v in allowed]}
+
+    @app.get("/api/v1/products/{product}/versions/{version}/voucher",
+             summary="The signed voucher of a version")
+    def voucher(product: str, version: int, request: Request,
+                grant: Grant = Depends(grant_of)):
+        found = offer.version(resources(), grant, product, version)
+        served(request, grant, product=product, version=version)
+        return found.voucher
+
+    @app.get("/api/v1/products/{product}/versions/{version}/download",
+             summary="A version's data, streamed; metered and counted against the quotas")
+    def download(product: str, version: int, request: Request,
+                 format: Literal["parquet", "csv"] = "parquet",  # noqa: A002 - the API's name
+                 grant: Grant = Depends(grant_of)):
+        res = resources()
+        found = offer.version(res, grant, product, version)
+        name, media = _FILES[format]
+        path = Path(found.path) / name
+        sha256 = found.voucher["body"]["files"][name]
+        size = path.stat().st_size
+        metering.deliver(res, grant, product, version, format, found.rows, size)
+        return FileResponse(path, media_type=media, filename=f"{product}_v{version}.{format}",
+                            headers={"X-Yishu-SHA256": sha256, "X-Yishu-Rows": str(found.rows)})
+
+    @app.get("/api/v1/usage", summary="This licence's use this month and its quotas")
+    def usage(request: Request, grant: Grant = Depends(grant_of)):
+        import datetime as dt
+
+        month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+        with resources().db.session() as s:
+            used = metering.usage(s, grant.licence_id, month)
+        served(request, grant)
+        return {"licence": grant.licence_id, "operator": grant.operator,
+                "scenario": grant.scenario, "valid_until": grant.valid_until.isoformat(),
+                "month": month, "downloads": used.downloads, "rows": used.rows,
+                "bytes": used.bytes, "quota_downloads": grant.quota_downloads,
+                "quota_rows": grant.quota_rows}
+
+    return app
+
+
+def _refuse(res: Resources, request: Request, exc: AccessDenied) -> JSONResponse:
+    grant = getattr(request.state, "grant", None)
+    audit.record(res, "api.refuse", request.url.path, {
+        "operator": grant.operator if grant else None,
+        "licence": grant.licence_id if grant else None,
+        "scenario": grant.scenario if grant else None,
+        **{k: v for k, v in request.path_params.items() if k in ("product", "version")},
+        "status": exc.status, "error": exc.error}, grant.operator if grant else "anonymous")
+    return JSONResponse(exc.body(), status_code=exc.status,
+                        headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)

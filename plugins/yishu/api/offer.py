@@ -1,0 +1,62 @@
+"""What a licence may receive: the published versions of its scenario's products, at or below
+its security level. Everything outside that is refused with the reason and what to do."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from yishu.access.tokens import AccessDenied, Grant
+from yishu.db.models import ProductVersion
+from yishu.definitions import LEVELS
+from yishu.resources import Resources
+
+
+def _level_ok(level: str, grant: Grant) -> bool:
+    return level in LEVELS and LEVELS.index(level) <= LEVELS.index(grant.max_level)
+
+
+def licensed_products(res: Resources, grant: Grant) -> list[str]:
+    scenario = res.catalog.scenarios[grant.scenario]  # authenticate() checked it exists
+    return [name for name in scenario.products if name in res.catalog.products]
+
+
+def check_product(res: Resources, grant: Grant, product: str) -> None:
+    if product not in res.catalog.products:
+        raise AccessDenied(404, "unknown_product", f"no product '{product}'",
+                           "list what you may receive with GET /api/v1/products")
+    if product not in licensed_products(res, grant):
+        raise AccessDenied(403, "product_outside_scenario", f"'{product}' is not a product of "
+                           f"scenario '{grant.scenario}'",
+                           "apply for a licence for a scenario that includes it")
+
+
+def versions(res: Resources, grant: Grant, product: str) -> list[ProductVersion]:
+    """The versions of a licensed product this licence's level allows, oldest first."""
+    check_product(res, grant, product)
+    with res.db.session() as s:
+        found = list(s.scalars(select(ProductVersion).where(ProductVersion.product == product)
+                               .order_by(ProductVersion.version)))
+    return [v for v in found if _level_ok(v.security_level, grant)]
+
+
+def version(res: Resources, grant: Grant, product: str, number: int) -> ProductVersion:
+    check_product(res, grant, product)
+    with res.db.session() as s:
+        found = s.scalars(select(ProductVersion).where(
+            ProductVersion.product == product, ProductVersion.version == number)).first()
+    if found is None:
+        raise AccessDenied(404, "unknown_version", f"'{product}' has no version {number}",
+                           f"list versions with GET /api/v1/products/{product}/versions")
+    if not _level_ok(found.security_level, grant):
+        raise AccessDenied(403, "level_too_high", f"'{product}' v{number} is "
+                           f"{found.security_level}, above this licence's {grant.max_level}",
+                           "apply for a licence with a higher level")
+    return found
+
+
+def describe(v: ProductVersion) -> dict:
+    body = v.voucher["body"]
+    return {"product": v.product, "version": v.version, "zone": v.zone,
+            "partition": v.partition, "rows": v.rows, "security_level": v.security_level,
+            "quality_grade": v.quality_grade, "published_at": v.created_at.isoformat(),
+            "files": body.get("files", {}), "schema": body.get("schema", {})}
