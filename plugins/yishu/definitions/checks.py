@@ -17,6 +17,7 @@ from yishu.definitions.models import (
     Catalog,
     Element,
     Product,
+    ProductColumn,
     Source,
     Zone,
 )
@@ -62,7 +63,11 @@ def _check_element(element: Element, path: Path, problems: list[str]) -> None:
     if element.validator and element.validator not in VALIDATORS:
         problems.append(f"{where}.validator: unknown validator '{element.validator}': "
                         f"use one of {sorted(VALIDATORS)}")
-    if unknown := _unknown_policy(element.policy, where):
+    if element.policy is None and element.pii_entity:
+        problems.append(f"{where}.policy: the element carries personal data (pii_entity "
+                        f"{element.pii_entity}) but has no default policy: add one, e.g. "
+                        "`policy: drop`, mask or pseudonymize")
+    elif element.policy is not None and (unknown := _unknown_policy(element.policy, where)):
         problems.append(unknown)
 
 
@@ -165,9 +170,10 @@ def _check_product(cat: Catalog, product: Product, problems: list[str]) -> None:
                 f"source '{element.source}', not '{source.name}' (一数一源): make a product "
                 f"of '{element.source}' or reference it by its key"
             )
-        if unknown := _unknown_policy(col.policy, field):
-            problems.append(unknown)
+        if col.policy is None or (unknown := _unknown_policy(col.policy, field)):
+            problems.append(unknown or f"{field}.policy: missing: name an operator")
             continue
+        _check_keep(col, element, field, problems)
         targets = registry.get(col.policy).targets
         if targets and col.to not in targets:
             problems.append(f"{field}.to: {col.policy} needs `to:` one of {list(targets)}")
@@ -208,6 +214,18 @@ def _check_product(cat: Catalog, product: Product, problems: list[str]) -> None:
     if product.sensitive_attribute is not None and product.sensitive_attribute not in outputs:
         problems.append(f"{where}: sensitive_attribute: '{product.sensitive_attribute}' is "
                         f"not an output column: name one of {sorted(outputs)}")
+
+
+def _check_keep(col: ProductColumn, element: Element, field: str, problems: list[str]) -> None:
+    """A personal element is published as it is only with a reason the product states."""
+    if col.policy == "keep" and element.pii_entity and not (col.keep_reason or "").strip():
+        problems.append(f"{field}.policy: keep publishes element '{element.name}' "
+                        f"({element.pii_entity}) as it is (the column's policy or the element's "
+                        "default): choose drop, mask, pseudonymize, generalize or encrypt, or "
+                        "say why it may be published with `keep_reason:`")
+    elif col.keep_reason is not None and col.policy != "keep":
+        problems.append(f"{field}.keep_reason: only a column with `policy: keep` takes a "
+                        f"reason (this one is {col.policy}): remove it")
 
 
 def _check_aggregate(product: Product, problems: list[str]) -> None:

@@ -54,11 +54,17 @@ class Element:
     sensitive_attribute: StrictBool = False
     free_text: StrictBool = False
     pii_entity: StrictStr | None = None
-    policy: StrictStr = "keep"
+    # the default operator of a product column that names none; an element with a
+    # `pii_entity` must have one (checks), others default to keep
+    policy: StrictStr | None = None
 
     @property
     def publishable(self) -> bool:
         return self.security_level in LEVELS
+
+    @property
+    def default_policy(self) -> str:
+        return self.policy or "keep"
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -93,8 +99,11 @@ class ProductColumn:
     name: StrictStr
     # YAML `from` (a Python keyword): the column of the product's source it is made of
     source_column: Annotated[StrictStr, Field(alias="from")]
-    policy: StrictStr
+    # None in YAML: the loader fills in the element's default policy
+    policy: StrictStr | None = None
     to: StrictStr | None = None
+    # why a personal element (one with a `pii_entity`) is published as it is (`keep`)
+    keep_reason: StrictStr | None = None
 
 
 class ExcludeRow(TypedDict):
