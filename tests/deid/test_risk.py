@@ -34,3 +34,19 @@ def test_no_quasi_identifiers_passes_through():
     table = _table({("30-39", "男"): 1})
     kept, result = k_anonymize(table, [], k=5, max_suppression=0)
     assert kept.num_rows == 1 and result.k_achieved is None and result.passed
+
+
+def test_a_class_of_exactly_k_minus_one_is_suppressed_and_k_kept():
+    """k=5: a class of 4 goes, a class of exactly 5 stays (an off-by-one either way fails)."""
+    table = _table({("30-39", "男"): 5, ("40-49", "女"): 4, ("50-59", "男"): 7})
+    kept, result = k_anonymize(table, ["age", "sex"], k=5, max_suppression=0.5)
+    assert result.rows_suppressed == 4 and kept.num_rows == 12
+    assert result.k_achieved == 5 and result.passed
+    pairs = zip(kept.column("age").to_pylist(), kept.column("sex").to_pylist(), strict=True)
+    assert set(pairs) == {("30-39", "男"), ("50-59", "男")}
+
+
+def test_suppression_exactly_at_the_zone_maximum_passes():
+    table = _table({("30-39", "男"): 9, ("40-49", "女"): 1})
+    _, result = k_anonymize(table, ["age", "sex"], k=5, max_suppression=0.1)
+    assert result.rows_suppressed == 1 and result.passed  # 1 of 10 = 10%: allowed

@@ -43,9 +43,55 @@ def test_clean_product_publishes(landed):
 
 
 def test_drift_in_a_public_column_stops_the_product(landed):
+    from yishu.db.queries import product_run, published_versions
+
     ref = _run(landed, "station_inspection_log")
     assert ref.blocked.startswith("drift") and "remark" in ref.blocked
     assert "CN_PHONE" in ref.blocked
+    # stopped, not crashed: the reason is kept and no version exists, not even a folder
+    run = product_run(landed.db, "station_inspection_log", PARTITION)
+    assert run.status == "blocked" and run.reason == ref.blocked
+    assert ref.version is None and ref.final is None
+    assert not [v for v in published_versions(landed.db)
+                if v.product == "station_inspection_log"]
+    assert not list((landed.settings.home / "products").glob("*/station_inspection_log/*"))
+
+
+STRONG = {  # one valid value of every strong identifier the residual scan must catch
+    "CN_RESIDENT_ID": "440305199003071236",
+    "CN_PHONE": "13812345678",
+    "CN_BANK_CARD": "6222021234567890128",
+    "CN_PASSPORT": "护照号E12345678",
+    "CN_USCC": "92440300MA5EKJ3R7",  # an individual business: identifies a person
+}
+
+
+@pytest.mark.parametrize("entity", sorted(STRONG))
+def test_residual_scan_catches_every_strong_identifier(landed, entity):
+    """A strong identifier left in any published column (here the department) stops it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from yishu.deid.recognizers import STRONG_IDENTIFIERS
+    from yishu.standard import identifiers
+    from yishu.standard.identifiers import luhn_is_valid
+
+    assert set(STRONG) == set(STRONG_IDENTIFIERS)
+    value = STRONG[entity]
+    if entity == "CN_USCC":
+        value += identifiers.uscc_check_char(value)
+    assert entity != "CN_BANK_CARD" or luhn_is_valid(value)
+    assert entity != "CN_RESIDENT_ID" or identifiers.is_resident_id(value)
+    ref = stages.deidentify(landed, stages.build(landed, "insurance_visits", PARTITION))
+    table = pq.read_table(ref.deidentified)
+    department = table.column("department").to_pylist()
+    department[::40] = [value] * len(department[::40])
+    table = table.set_column(table.column_names.index("department"), "department",
+                             pa.array(department))
+    pq.write_table(table, ref.deidentified)
+    checked = stages.check_risk(landed, ref)
+    assert checked.blocked and checked.blocked.startswith("residual scan"), checked.blocked
+    assert f"department: {{'{entity}'" in checked.blocked
 
 
 def test_residual_identifier_stops_the_product(landed):
