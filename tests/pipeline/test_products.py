@@ -148,6 +148,15 @@ def test_zone_minimum_grade_and_maximum_level_are_enforced(landed):
     assert "exceeds zone 'insurance' maximum L1" in _run(public, "insurance_visits").blocked
 
 
+def test_the_zone_sets_l_and_k_counts_patients(landed):
+    import json
+
+    ref = _run(_with_zone(landed, "insurance", l=50), "insurance_visits")
+    assert ref.blocked and "l-diversity" in ref.blocked and "< 50" in ref.blocked
+    report = json.loads(__import__("pathlib").Path(ref.report).read_text(encoding="utf-8"))
+    assert report["risk"]["counted"] == "patient_token" and report["risk"]["l_required"] == 50
+
+
 def test_too_much_suppression_fails_the_risk_gate(landed):
     tight = _with_zone(landed, "insurance", k=50, max_suppression=0.01)
     assert "re-identification risk" in _run(tight, "insurance_visits").blocked

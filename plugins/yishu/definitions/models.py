@@ -27,6 +27,11 @@ TYPES: tuple[str, ...] = get_args(ElementType)
 GRADES: tuple[str, ...] = get_args(Grade)
 LOCATION_PLACEHOLDERS = ("home", "repo", "partition")
 AGGREGATE_OPS = ("count", "sum", "mean", "median", "min", "max")
+# ops that publish one subject's own value (or close to it): refused on personal measures
+# unless the aggregate sets a dominance share
+SINGLE_VALUE_OPS = ("median", "min", "max")
+# element classifications whose values are about a person
+PERSONAL_CLASSIFICATIONS = ("personal", "health")
 
 # Strict scalars: YAML `true` is not a whole number, 'five' is not a number, 5 is not a
 # string. Containers stay lax so that YAML lists become tuples and mappings dataclasses.
@@ -124,6 +129,9 @@ class Product:
     source: StrictStr
     columns: dict[str, ProductColumn]
     quasi_identifiers: tuple[StrictStr, ...] = ()
+    # the output column naming the person (or enterprise) a row is about, e.g. the pseudonym of
+    # the resident ID: k-anonymity and min_cell count distinct subjects, not rows
+    subject_key: StrictStr | None = None
     sensitive_attribute: StrictStr | None = None
     # rows out of the product's scope: [{column, starts_with, why}]
     exclude_rows: tuple[ExcludeRow, ...] = ()
@@ -140,6 +148,7 @@ class Zone:
     name_zh: StrictStr
     max_level: Level
     k: StrictInt = 5
+    l: StrictInt = 2  # noqa: E741 (the l of l-diversity): distinct sensitive values per class
     max_suppression: StrictFloat = 0.05
     min_quality_grade: Grade = "C"
     name_en: StrictStr = ""

@@ -175,14 +175,15 @@ def check_risk(res: Resources, ref: ProductRef) -> ProductRef:
                            f"de-identification ({_findings(residual)}): change the column "
                            "policy to drop, mask or pseudonymize")
     if product.aggregate:
-        kept, summary = aggregate(table, product.aggregate)
+        kept, summary = aggregate(table, product.aggregate, product.subject_key)
         _write_report(res, ref, "aggregate", summary)
         extra = {"k_achieved": None, "cells_suppressed": summary["cells_suppressed"]}
     else:
         sensitive = product.sensitive_attribute
         kept, result = risk.k_anonymize(table, list(product.quasi_identifiers), zone.k,
                                         zone.max_suppression, sensitive=sensitive,
-                                        l_required=2 if sensitive else None)
+                                        l_required=zone.l if sensitive else None,
+                                        subject=product.subject_key)
         _write_report(res, ref, "risk", result.to_dict())
         if not result.passed:
             return _block(res, ref, f"re-identification risk: {result.reason}")
