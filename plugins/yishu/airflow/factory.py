@@ -9,7 +9,6 @@ Each task builds the run's resources once, from the settings of the process it r
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from airflow.sdk import Asset, dag, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
@@ -18,7 +17,6 @@ from yishu import settings
 from yishu.definitions import Catalog, Product, Source, load_catalog
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-log = logging.getLogger(__name__)
 DEFAULT_ARGS = {"owner": "data-bureau", "retries": 2, "retry_delay": dt.timedelta(minutes=5)}
 
 
@@ -128,11 +126,9 @@ def publish_dag(product: Product):
             ref = _stage("publish", ref)
             if ref["blocked"]:
                 # A compliance stop is a failure (the run turns red and alerts), never a skip;
-                # retrying cannot change the verdict, so it fails without retries. "Nothing
-                # new to publish" stays a skip (build).
-                reason = f"not published (不合规不挂牌): {ref['blocked']}"
-                log.error(reason)
-                raise AirflowFailException(reason)
+                # retrying cannot change the verdict, so it fails without retries (its message
+                # is the task log's last line). "Nothing new to publish" stays a skip (build).
+                raise AirflowFailException(f"not published (不合规不挂牌): {ref['blocked']}")
             return ref
 
         publish(check_risk(deidentify(build())))

@@ -48,7 +48,7 @@ from yishu.resources import Resources
 # PII before de-identification (drift detection).
 DRIFT_LEVELS = ("L1", "L2")
 DRIFT_SAMPLE_ROWS = 5000
-CODE_VERSION = "3"  # bump when stage logic changes what a version contains
+CODE_VERSION = "4"  # bump when stage logic changes what a version contains
 
 
 class NothingToPublish(Exception):
