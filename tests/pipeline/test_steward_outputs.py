@@ -51,5 +51,7 @@ def test_reasons_recorded_before_the_fix_are_cleaned_when_shown():
     assert NAME not in shown and RESIDENT_ID not in shown and PHONE not in shown
     assert shown.endswith("row text withheld: it may hold personal data)): fix the file and "
                           "collect again")
-    assert without_raw_values("raw/ab12345678cd.csv on 2026-10-07") == \
-        "raw/ab12345678cd.csv on 2026-10-07"  # hashes and dates are not identifiers
+    kept = "raw/ab12345678901cd.csv on 2026-10-07: failed on 40 of 1000000 rows"
+    assert without_raw_values(kept) == kept  # hashes, dates and counts are not identifiers
+    assert without_raw_values("call 13812345678 or 44030519900307123X") == \
+        "call 138******** or 440***************"
