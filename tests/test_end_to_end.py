@@ -84,9 +84,30 @@ def test_quarantined_source_publishes_nothing_until_released(flow):
     assert not [v for v in published_versions() if v.product == "insurance_visits"]
 
 
+def test_compliance_stop_fails_the_dag_run_with_its_reason(flow):
+    """A product stopped by drift fails its publish task (the run is red and alerts), the
+    reason is in the task log and in product_runs, and no version exists."""
+    from yishu.db.queries import product_run
+
+    write_sample(RES.storage, "station_inspections", PARTITION, 300, seed=11)
+    assert run_dag("collect__station_inspections", PARTITION).tasks["land"] == "success"
+    result = run_dag("publish__station_inspection_log", PARTITION)
+    assert result.state == "failed" and result.tasks["publish"] == "failed", result
+    run = product_run(RES.db, "station_inspection_log", PARTITION)
+    assert run.status == "blocked" and run.reason.startswith("drift")
+    assert "remark" in run.reason and "CN_PHONE" in run.reason
+    assert not [v for v in published_versions() if v.product == "station_inspection_log"]
+    # the task log names the stop and its reason (the runner keeps it in the run's log file)
+    log = (RES.settings.airflow_home / "logs" /
+           f"publish__station_inspection_log.{PARTITION}.log").read_text(encoding="utf-8")
+    assert "AirflowFailException: not published (不合规不挂牌): drift" in log
+    assert "remark" in log.split("AirflowFailException")[-1]
+
+
 @pytest.fixture(scope="module")
 def published(flow):
-    batches.review(RES, "health_visits", PARTITION, "released", "test steward: reviewed")
+    batches.review(RES, "health_visits", PARTITION, "released", "test steward: reviewed",
+                   flow["quarantined"].snapshot_sha256[:12])
     assert run_dag("collect__health_visits", PARTITION).tasks["land"] == "success"
     for product in ("insurance_visits", "enterprise_profile", "ev_charging_stations"):
         assert run_dag(f"publish__{product}", PARTITION).state == "success"

@@ -167,7 +167,7 @@ def test_a_second_successor_of_the_same_entry_is_refused(fresh_res):
 def _quarantined(res, partition="2026-11-01"):
     from yishu.pipeline import batches
 
-    batches._upsert(res, "s", partition, status="quarantined", snapshot_sha256="x" * 64,
+    batches._upsert(res, "s", partition, status="quarantined", snapshot_sha256="ab" * 32,
                     raw_path="r", rows=1, validation_path="v.json")
 
 
@@ -178,10 +178,10 @@ def test_a_decision_and_its_entry_commit_together(fresh_res, monkeypatch):
     _quarantined(fresh_res)
     monkeypatch.setattr(audit, "_guard", _boom)  # the entry cannot be written
     with pytest.raises(RuntimeError, match="boom"):
-        batches.review(fresh_res, "s", "2026-11-01", "released", "checked")
+        batches.review(fresh_res, "s", "2026-11-01", "released", "checked", "abababab")
     assert get_batch(fresh_res.db, "s", "2026-11-01").status == "quarantined"
     monkeypatch.undo()
-    batches.review(fresh_res, "s", "2026-11-01", "released", "checked")
+    batches.review(fresh_res, "s", "2026-11-01", "released", "checked", "abababab")
     assert get_batch(fresh_res.db, "s", "2026-11-01").status == "released"
     assert integrity.verify(fresh_res) == []
 
@@ -194,7 +194,7 @@ def test_a_removed_decision_entry_is_named(fresh_res):
     from yishu.pipeline import batches
 
     _quarantined(fresh_res)
-    batches.review(fresh_res, "s", "2026-11-01", "released", "checked")
+    batches.review(fresh_res, "s", "2026-11-01", "released", "checked", "abababab")
     audit.record(fresh_res, "reidentify", "later")
     with fresh_res.db.session() as s:  # the decision's entry, in the middle of the log
         s.execute(delete(AuditEntry).where(AuditEntry.action == "batch.release"))

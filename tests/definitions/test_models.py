@@ -16,9 +16,10 @@ from yishu.deid import registry
 
 def test_models_stay_dataclasses():
     col = ProductColumn("raw_id", "patient_resident_id", "keep")
-    assert list(ProductColumn.__dataclass_fields__) == ["name", "source_column", "policy", "to"]
+    assert list(ProductColumn.__dataclass_fields__) == ["name", "source_column", "policy", "to",
+                                                        "keep_reason"]
     assert dataclasses.asdict(col) == {"name": "raw_id", "source_column": "patient_resident_id",
-                                       "policy": "keep", "to": None}
+                                       "policy": "keep", "to": None, "keep_reason": None}
     assert dataclasses.replace(col, source_column="visit_date").source_column == "visit_date"
     zone = Zone("open", "开放专区", "L1")
     assert (zone.k, zone.max_suppression, zone.min_quality_grade) == (5, 0.05, "C")
@@ -45,7 +46,7 @@ def test_yaml_says_from_not_source_column(catalog_copy):
           lambda d: d["columns"].update(department={"source_column": "department"}))
     problems = _problems(root)
     assert _has(problems, "columns.department: unknown field(s) ['source_column']",
-                "allowed are ['from', 'policy', 'to']"), problems
+                "allowed are ['from', 'keep_reason', 'policy', 'to']"), problems
     assert _has(problems, "columns.department: missing required field(s) ['from']"), problems
 
 

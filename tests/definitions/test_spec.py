@@ -141,10 +141,10 @@ def test_aggregate_group_by_is_a_non_empty_list(catalog_copy, group_by):
 def test_unpublishable_element_is_refused_with_any_policy_but_drop(catalog_copy, level):
     root = catalog_copy / "catalog"
     _edit(root / "elements.yaml",
-          lambda d: d["elements"]["patient_phone"].update(security_level=level))
+          lambda d: d["elements"]["enterprise_phone"].update(security_level=level))
     problems = _problems(root)
-    # insurance_visits publishes patient_phone with policy: mask
-    assert _has(problems, "insurance_visits.yaml: columns.patient_phone.policy:", level,
+    # enterprise_profile publishes enterprise_phone with policy: mask
+    assert _has(problems, "enterprise_profile.yaml: columns.enterprise_phone.policy:", level,
                 "'mask'", "policy: drop"), problems
 
 
@@ -153,7 +153,8 @@ def test_unpublishable_element_may_be_listed_as_dropped(catalog_copy):
     _edit(root / "elements.yaml",
           lambda d: d["elements"]["patient_phone"].update(security_level="core"))
     _edit(root / "products/insurance_visits.yaml",
-          lambda d: d["columns"]["patient_phone"].update(policy="drop"))
+          lambda d: d["columns"].update(patient_phone={"from": "patient_phone",
+                                                       "policy": "drop"}))
     problems = _problems(root) if _fails(root) else []
     assert not _has(problems, "columns.patient_phone"), problems
 
@@ -193,7 +194,7 @@ def test_quasi_identifiers_must_be_declared(catalog_copy):
     # visit_month generalizes visit_date (quasi_identifier: true); age_band generalizes
     # patient_resident_id (classification: personal)
     _edit(root / "products/insurance_visits.yaml",
-          lambda d: d.update(quasi_identifiers=["gender", "province"]))
+          lambda d: d.update(quasi_identifiers=["gender"]))
     problems = _problems(root)
     for column in ("visit_month", "age_band"):
         assert _has(problems, "insurance_visits.yaml: quasi_identifiers:", f"'{column}'",
@@ -202,3 +203,90 @@ def test_quasi_identifiers_must_be_declared(catalog_copy):
     assert not _has(problems, "patient_token"), problems
     assert not _has(problems, "enterprise_statistics"), problems
     assert len(problems) == 2, problems
+
+
+def test_a_column_without_policy_takes_its_elements_default(catalog_copy):
+    """`legal_rep: {from: legal_rep_name}` once published names raw (policy defaulted to keep)."""
+    root = catalog_copy / "catalog"
+    _edit(root / "products/enterprise_profile.yaml",
+          lambda d: (d["columns"].update(legal_rep={"from": "legal_rep_name"}),
+                     d.update(quasi_identifiers=["district", "legal_rep"])))
+    cat = load_catalog(root)
+    assert cat.products["enterprise_profile"].columns["legal_rep"].policy == "pseudonymize"
+    # an element that is not personal still defaults to keep
+    assert cat.products["enterprise_profile"].columns["industry"].policy == "keep"
+
+
+def test_a_personal_element_needs_a_default_policy(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "elements.yaml", lambda d: d["elements"]["legal_rep_name"].pop("policy"))
+    problems = _problems(root)
+    assert _has(problems, "elements.yaml: elements.legal_rep_name.policy", "pii_entity PERSON",
+                "no default policy")
+
+
+def test_keep_on_a_personal_element_needs_a_reason(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "products/enterprise_profile.yaml",
+          lambda d: d["columns"].update(legal_rep={"from": "legal_rep_name", "policy": "keep"}))
+    problems = _problems(root)
+    assert _has(problems, "enterprise_profile.yaml: columns.legal_rep.policy", "keep",
+                "legal_rep_name", "keep_reason")
+    _edit(root / "products/enterprise_profile.yaml",
+          lambda d: d["columns"]["legal_rep"].update(keep_reason="公示系统已公开法定代表人"))
+    assert load_catalog(root).products["enterprise_profile"].columns["legal_rep"].keep_reason
+    _edit(root / "products/enterprise_profile.yaml",
+          lambda d: d["columns"]["industry"].update(keep_reason="public"))
+    _edit(root / "products/enterprise_profile.yaml",
+          lambda d: d["columns"]["industry"].update(policy="mask"))
+    assert _has(_problems(root), "columns.industry.keep_reason",
+                "only a column with `policy: keep`")
+
+
+def test_a_product_about_people_names_its_subject_key(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "products/insurance_visits.yaml", lambda d: d.pop("subject_key"))
+    assert _has(_problems(root), "insurance_visits.yaml: subject_key:", "count people")
+    _edit(root / "products/insurance_visits.yaml", lambda d: d.update(subject_key="nope"))
+    assert _has(_problems(root), "subject_key: 'nope' is not an output column")
+
+
+def test_an_identifier_derived_column_beside_quasi_identifiers_is_refused(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "products/insurance_visits.yaml", lambda d: d["columns"].update(
+        patient_phone={"from": "patient_phone", "policy": "mask"}))
+    assert _has(_problems(root), "insurance_visits.yaml: columns.patient_phone:",
+                "by mask", "add it to quasi_identifiers")
+    _edit(root / "products/insurance_visits.yaml", lambda d: d.update(
+        quasi_identifiers=[*d["quasi_identifiers"], "patient_phone"]))
+    load_catalog(root)  # counted as a quasi-identifier: accepted
+
+
+def test_a_sensitive_element_is_published_only_with_an_l_check(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "products/insurance_visits.yaml", lambda d: d.pop("sensitive_attribute"))
+    assert _has(_problems(root), "sensitive_attribute: output column 'diagnosis_icd10'",
+                "without an l-diversity check")
+
+
+def test_min_max_median_of_a_personal_measure_needs_dominance(catalog_copy):
+    root = catalog_copy / "catalog"
+    _edit(root / "scenarios.yaml", lambda d: d["scenarios"]["business_environment"][
+        "products"].append("visit_costs"))
+    product = {"name": "visit_costs", "title_zh": "费用", "zone": "open",
+               "scenarios": ["business_environment"],
+               "source": "health_visits",
+               "columns": {"department": {"from": "department"},
+                           "visit_cost": {"from": "visit_cost"},
+                           "patient_token": {"from": "patient_resident_id"}},
+               "subject_key": "patient_token",
+               "aggregate": {"group_by": ["department"], "min_cell": 5,
+                             "measures": {"top": {"op": "max", "column": "visit_cost"}}}}
+    path = root / "products/visit_costs.yaml"
+    path.write_text(__import__("yaml").safe_dump(product, allow_unicode=True), encoding="utf-8")
+    assert _has(_problems(root), "visit_costs.yaml: aggregate.measures.top", "max",
+                "aggregate.dominance")
+    _edit(path, lambda d: d["aggregate"].update(dominance=1.5))
+    assert _has(_problems(root), "aggregate.dominance: expected a share between 0 and 1")
+    _edit(path, lambda d: d["aggregate"].update(dominance=0.5))
+    load_catalog(root)

@@ -49,10 +49,50 @@ def test_key_files_are_private(res, yishu_home):
     (operators.province, "440305199001011234", "广东省"),
     (operators.to_district, "广东省深圳市南山区科技园路18号", "广东省深圳市南山区"),
     (operators.to_district, "深圳市福田区福华一路1号", "深圳市福田区"),
-    (operators.to_district, "科技园路18号", None),
+    (operators.to_district, "科技园路18号", "<地址>"),
+    # a housing estate is not a district: the city is all that is certain
+    (operators.to_district, "深圳市幸福花园小区3栋501", "深圳市"),
+    (operators.to_district, "北京市朝阳区建国路1号", "北京市朝阳区"),
+    (operators.to_district, "北京市幸福小区1号", "北京市"),  # a municipality is its own city
+    (operators.to_district, "湖北省仙桃市沔阳大道1号", "湖北省仙桃市"),  # county-level city
+    (operators.to_district, "广东深圳市罗湖区东门", "广东深圳市罗湖区"),
+    (operators.to_district, "广东省北京市东城区", "广东省"),  # Beijing is not in Guangdong
+    (operators.to_district, "某某县幸福村", "<地址>"),  # 某某县 is no county
 ])
 def test_generalize(fn, value, expected):
     assert fn(pa.array([value])).to_pylist() == [expected]
+
+
+def test_generalized_addresses_are_division_names_only():
+    """Every generalized sample address is a chain of GB/T 2260 names, or the placeholder."""
+    from yishu.samples import generate
+    from yishu.standard.divisions import divisions
+
+    table = divisions()
+    known = set(table.provinces) | set(table.cities) | set(table.counties)
+    addresses = generate("market_enterprise", 300, seed=2).column("registered_address")
+    for value in set(operators.to_district(addresses).to_pylist()) - {None, "<地址>"}:
+        rest = value
+        while rest:  # peel known names off the front
+            name = next((rest[:n] for n in range(len(rest), 1, -1) if rest[:n] in known), None)
+            assert name, (value, rest)
+            rest = rest[len(name):]
+
+
+@pytest.mark.parametrize("entity,value,expected", [
+    ("CN_PHONE", "13812345678", "138****5678"),
+    ("CN_PASSPORT", "E12345678", "E*******8"),  # not E12**5678: 7 of 9 characters
+    ("CN_RESIDENT_ID", "440305199001011234", "4****************4"),
+    ("CN_BANK_CARD", "6222021234567890123", "***************0123"),
+    ("PERSON", "王秀英", "王**"),
+    (None, "1234567", "*******"),  # as long as what would be kept: starred whole
+    (None, "12345678", "123*5678"),
+])
+def test_mask_keeps_a_share_suited_to_the_entity(entity, value, expected):
+    from yishu.deid import registry
+
+    out, _ = registry.apply(pa.array([value]), "mask", registry.Context(entity=entity))
+    assert out.to_pylist() == [expected]
 
 
 def test_age_band_from_resident_id():

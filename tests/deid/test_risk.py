@@ -34,3 +34,57 @@ def test_no_quasi_identifiers_passes_through():
     table = _table({("30-39", "男"): 1})
     kept, result = k_anonymize(table, [], k=5, max_suppression=0)
     assert kept.num_rows == 1 and result.k_achieved is None and result.passed
+
+
+def test_a_class_of_exactly_k_minus_one_is_suppressed_and_k_kept():
+    """k=5: a class of 4 goes, a class of exactly 5 stays (an off-by-one either way fails)."""
+    table = _table({("30-39", "男"): 5, ("40-49", "女"): 4, ("50-59", "男"): 7})
+    kept, result = k_anonymize(table, ["age", "sex"], k=5, max_suppression=0.5)
+    assert result.rows_suppressed == 4 and kept.num_rows == 12
+    assert result.k_achieved == 5 and result.passed
+    pairs = zip(kept.column("age").to_pylist(), kept.column("sex").to_pylist(), strict=True)
+    assert set(pairs) == {("30-39", "男"), ("50-59", "男")}
+
+
+def test_suppression_exactly_at_the_zone_maximum_passes():
+    table = _table({("30-39", "男"): 9, ("40-49", "女"): 1})
+    _, result = k_anonymize(table, ["age", "sex"], k=5, max_suppression=0.1)
+    assert result.rows_suppressed == 1 and result.passed  # 1 of 10 = 10%: allowed
+
+
+def test_k_counts_people_not_rows():
+    """A patient with five visits alone in a class is one person: k=5 by rows, 1 by people."""
+    table = pa.table({"age": ["30-39"] * 5 + ["40-49"] * 10,
+                      "patient": ["p1"] * 5 + [f"q{i}" for i in range(10)]})
+    _, by_rows = k_anonymize(table, ["age"], k=5, max_suppression=0.5)
+    assert by_rows.rows_suppressed == 0
+    kept, by_people = k_anonymize(table, ["age"], k=5, max_suppression=0.5, subject="patient")
+    assert by_people.rows_suppressed == 5 and set(kept.column("age").to_pylist()) == {"40-49"}
+    assert by_people.k_achieved == 10 and by_people.counted == "patient"
+
+
+def test_l_diversity_ignores_missing_values():
+    """Four missing diagnoses beside one J45 disclose J45: l is 1, not 2."""
+    table = pa.table({"age": ["30-39"] * 5, "dx": ["J45", None, None, None, None]})
+    _, result = k_anonymize(table, ["age"], k=5, max_suppression=0, sensitive="dx",
+                            l_required=2)
+    assert result.l_achieved == 1 and not result.passed and "l-diversity" in result.reason
+
+
+def test_aggregate_cells_count_subjects_and_dominance_suppresses():
+    from yishu.deid.aggregate import aggregate
+
+    table = pa.table({"district": ["南山区"] * 6 + ["福田区"] * 6 + ["罗湖区"] * 6,
+                      "patient": ["a"] * 6 + list("bcdefg") + list("hijklm"),
+                      "cost": [10.0] * 12 + [1000.0] + [10.0] * 5})
+    spec = {"group_by": ["district"], "min_cell": 5,
+            "measures": {"visits": {"op": "count"},
+                         "top": {"op": "max", "column": "cost"}}}
+    by_rows, _ = aggregate(table, spec)
+    assert by_rows.num_rows == 3
+    by_people, report = aggregate(table, spec, "patient")
+    assert "南山区" not in by_people.column("district").to_pylist()  # one patient, six visits
+    assert report["cells_suppressed"] == 1 and report["counted"] == "patient"
+    dominated, report = aggregate(table, {**spec, "dominance": 0.5}, "patient")
+    assert dominated.column("district").to_pylist() == ["福田区"]  # 罗湖区: 1000 of 1050
+    assert report["cells_dominated"] == 1 and report["cells_suppressed"] == 2

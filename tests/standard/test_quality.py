@@ -26,3 +26,17 @@ def test_unreadable_file_scores_zero_accessibility_and_grades():
     assert q.dimensions["accessibility"] == 0.0
     assert q.overall == 0.0 and q.grade == "E"
     assert model.grade(96) == "A" and model.grade(59.9) == "E"
+
+
+def test_a_score_exactly_on_a_threshold_takes_that_grade():
+    """Each shipped threshold is a minimum: the score on it gets the grade, a hair below
+    does not (a threshold moved by one point fails here)."""
+    model = load_model(REPO_ROOT / "catalog" / "quality.yaml")
+    assert model.grades == {"A": 95, "B": 85, "C": 75, "D": 60, "E": 0}
+    for grade, better in (("A", None), ("B", "A"), ("C", "B"), ("D", "C")):
+        minimum = model.grades[grade]
+        assert model.grade(minimum) == grade
+        assert model.grade(minimum - 0.01) != grade
+        assert model.grade(minimum + 1) == (grade if better is None or
+                                            model.grades[better] > minimum + 1 else better)
+    assert model.grade(0) == "E"

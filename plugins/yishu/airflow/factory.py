@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from airflow.sdk import Asset, dag, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from yishu import settings
 from yishu.airflow import lineage
@@ -134,7 +134,10 @@ def publish_dag(product: Product):
             ref = _stage("publish", ref)
             lineage.report([ref["snapshot"]], [ref["path"]])
             if ref["blocked"]:
-                raise AirflowSkipException(f"not published: {ref['blocked']}")
+                # A compliance stop is a failure (the run turns red and alerts), never a skip;
+                # retrying cannot change the verdict, so it fails without retries (its message
+                # is the task log's last line). "Nothing new to publish" stays a skip (build).
+                raise AirflowFailException(f"not published (不合规不挂牌): {ref['blocked']}")
             return ref
 
         publish(check_risk(deidentify(build())))

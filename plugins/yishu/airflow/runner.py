@@ -5,6 +5,7 @@ Airflow reads its configuration when first imported, so `prepare()` sets it befo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -77,6 +78,11 @@ def load_dags(cfg: Settings) -> dict:
     return bag.dags
 
 
+def log_path(cfg: Settings, dag_id: str, partition: str):
+    """Where `run_dag` keeps the task logs of a local run."""
+    return cfg.airflow_home / "logs" / f"{dag_id}.{partition}.log"
+
+
 def run_dag(cfg: Settings, dag_id: str, partition: str) -> RunResult:
     """Run one DAG for a partition; retries are off so a local run fails fast."""
     dags = load_dags(cfg)
@@ -88,7 +94,13 @@ def run_dag(cfg: Settings, dag_id: str, partition: str) -> RunResult:
     logging.getLogger("airflow").setLevel(logging.WARNING)
     logical = dt.datetime.fromisoformat(partition).replace(tzinfo=dt.UTC)
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # Airflow resets filters
-    dr = dag.test(logical_date=logical, run_conf={"partition": partition})
+    # the tasks' own log lines (a compliance stop's reason and traceback) go to the run's log
+    # file, as in a deployment, not into the command's story
+    log_file = log_path(cfg, dag_id, partition)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("a", encoding="utf-8") as out, contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(out):
+        dr = dag.test(logical_date=logical, run_conf={"partition": partition})
     from airflow.settings import Session
 
     with Session() as s:

@@ -61,9 +61,11 @@ def _review(console: Console, res: Resources, partition: str) -> None:
         return
     console.print("\n[bold]3. Steward review[/] of quarantined batches")
     for source in quarantined:
+        snapshot = get_batch(res.db, source, partition).snapshot_sha256[:12]
         console.print(f"  $ yishu quarantine show {source}   (what failed, example rows)")
-        console.print(f"  $ yishu quarantine release {source} --reason '…'")
-        review(res, source, partition, "released", STEWARD_NOTE)
+        console.print(f"  $ yishu quarantine release {source} --snapshot {snapshot} "
+                      "--reason '…'")
+        review(res, source, partition, "released", STEWARD_NOTE, snapshot)
         console.print(f"  {source}: released, reason recorded; collecting again:")
     _collect(console, res, quarantined, partition)
 

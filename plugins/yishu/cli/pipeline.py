@@ -71,7 +71,7 @@ def run(ctx: typer.Context,
         partition: str = typer.Option(DEMO_PARTITION, help="partition date YYYY-MM-DD",
                                       callback=partition_option)):
     """Run the DAG of a source (collect) or product (publish) in-process with dag.test()."""
-    from yishu.airflow.runner import run_dag
+    from yishu.airflow.runner import log_path, run_dag
 
     res = resources(ctx)
     cat = catalog(ctx)
@@ -80,8 +80,8 @@ def run(ctx: typer.Context,
         result = run_dag(res.settings, dag_id, partition)
     _print_run(res, name, partition, result)
     if result.state != "success":
-        fail(f"{dag_id} ended {result.state}: see the task logs under "
-             f"{res.settings.airflow_home / 'logs'}")
+        fail(f"{dag_id} ended {result.state}: see the task log "
+             f"{log_path(res.settings, dag_id, partition)}")
 
 
 def _print_run(res, name: str, partition: str, result) -> None:

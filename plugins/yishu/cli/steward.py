@@ -19,13 +19,15 @@ def quarantine_ls(ctx: typer.Context,
                                             "quarantined ones")):
     """Quarantined batches (or all batches with --all)."""
     from yishu.db.queries import list_batches
+    from yishu.pipeline.reasons import without_raw_values  # older records may quote rows
 
     table = Table(title="Batches" if all_ else "Quarantined batches (隔离批次)")
     for col in ("source", "partition", "status", "rows", "score", "grade", "reason"):
         table.add_column(col, overflow="fold")
     for b in list_batches(resources(ctx).db, None if all_ else "quarantined"):
         table.add_row(b.source, b.partition, b.status, str(b.rows), str(b.quality_score),
-                      b.quality_grade or "-", b.reason or b.review_note or "")
+                      b.quality_grade or "-",
+                      without_raw_values(b.reason) or b.review_note or "")
     console.print(table)
 
 
@@ -34,16 +36,19 @@ def quarantine_show(ctx: typer.Context, source: str,
                     partition: str = typer.Argument(DEMO_PARTITION, callback=partition_option)):
     """Why a batch was quarantined: failed expectations, counts, example rows."""
     from yishu.db.queries import BatchNotFound, get_batch
+    from yishu.pipeline.reasons import without_raw_values
 
     try:
         b = get_batch(resources(ctx).db, source, partition)
     except BatchNotFound as exc:
         fail(str(exc))
     console.print(f"[bold]{source}/{partition}[/]: {b.status}, {b.rows} rows, quality "
-                  f"{b.quality_score} ({b.quality_grade})\nraw snapshot: {b.raw_path}",
-                  highlight=False)
+                  f"{b.quality_score} ({b.quality_grade})\nraw snapshot: {b.raw_path}\n"
+                  f"snapshot: {b.snapshot_sha256[:12]} (name it to release: --snapshot "
+                  f"{b.snapshot_sha256[:12]})", highlight=False)
     if b.reason:
-        console.print(f"reason: {b.reason}", soft_wrap=True, highlight=False)
+        console.print(f"reason: {without_raw_values(b.reason)}", soft_wrap=True,
+                      highlight=False)
     if b.review_note:
         console.print(f"steward note: {b.review_note}", highlight=False)
     if b.validation_path:
@@ -61,11 +66,11 @@ def quarantine_show(ctx: typer.Context, source: str,
 
 
 def _review(ctx: typer.Context, source: str, partition: str, decision: str,
-            reason: str) -> None:
+            reason: str, snapshot: str | None) -> None:
     from yishu.pipeline.batches import BatchNotFound, review
 
     try:
-        b = review(resources(ctx), source, partition, decision, reason)
+        b = review(resources(ctx), source, partition, decision, reason, snapshot)
     except (BatchNotFound, ValueError) as exc:
         fail(str(exc))
     console.print(f"{source}/{partition} is now [bold]{b.status}[/] ({reason})")
@@ -77,18 +82,24 @@ def _review(ctx: typer.Context, source: str, partition: str, decision: str,
 @quarantine_app.command("release")
 def quarantine_release(ctx: typer.Context, source: str,
                        partition: str = typer.Argument(DEMO_PARTITION, callback=partition_option),
+                       snapshot: str = typer.Option(..., "--snapshot", help="the SHA-256 "
+                                                    "prefix of the snapshot you reviewed (see "
+                                                    "`quarantine show`)"),
                        reason: str = typer.Option(..., "--reason", help="recorded with the "
                                                   "decision")):
-    """Release a quarantined batch so products may use it (reason recorded)."""
-    _review(ctx, source, partition, "released", reason)
+    """Release the quarantined snapshot you reviewed so products may use it (reason
+    recorded); refused if the partition was redelivered since."""
+    _review(ctx, source, partition, "released", reason, snapshot)
 
 
 @quarantine_app.command("reject")
 def quarantine_reject(ctx: typer.Context, source: str,
                       partition: str = typer.Argument(DEMO_PARTITION, callback=partition_option),
+                      snapshot: str | None = typer.Option(None, "--snapshot",
+                                                          help="the SHA-256 prefix reviewed"),
                       reason: str = typer.Option(..., "--reason")):
     """Reject a quarantined batch for good (it stays in the raw zone for the record)."""
-    _review(ctx, source, partition, "rejected", reason)
+    _review(ctx, source, partition, "rejected", reason, snapshot)
 
 
 def report(ctx: typer.Context,

@@ -14,9 +14,12 @@ from pathlib import Path
 from yishu.definitions.models import (
     AGGREGATE_OPS,
     LOCATION_PLACEHOLDERS,
+    PERSONAL_CLASSIFICATIONS,
+    SINGLE_VALUE_OPS,
     Catalog,
     Element,
     Product,
+    ProductColumn,
     Scenario,
     Source,
     Zone,
@@ -25,6 +28,9 @@ from yishu.definitions.problems import describe
 from yishu.deid import registry
 from yishu.names import NAME_RE
 from yishu.standard.identifiers import VALIDATORS
+
+# operators whose output still tells one person from another (a masked phone, a pseudonym)
+DERIVED_IDENTIFIER_POLICIES = ("mask", "pseudonymize", "encrypt")
 
 
 def check_files(cat: Catalog, problems: list[str]) -> None:
@@ -98,7 +104,11 @@ def _check_element(element: Element, path: Path, problems: list[str]) -> None:
     if element.validator and element.validator not in VALIDATORS:
         problems.append(f"{where}.validator: unknown validator '{element.validator}': "
                         f"use one of {sorted(VALIDATORS)}")
-    if unknown := _unknown_policy(element.policy, where):
+    if element.policy is None and element.pii_entity:
+        problems.append(f"{where}.policy: the element carries personal data (pii_entity "
+                        f"{element.pii_entity}) but has no default policy: add one, e.g. "
+                        "`policy: drop`, mask or pseudonymize")
+    elif element.policy is not None and (unknown := _unknown_policy(element.policy, where)):
         problems.append(unknown)
 
 
@@ -110,6 +120,8 @@ def _check_zone(zone: Zone, path: Path, problems: list[str]) -> None:
                         "_)")
     if zone.k < 1:
         problems.append(f"{where}.k: {zone.k} is below 1: k-anonymity needs a whole number ≥ 1")
+    if zone.l < 1:
+        problems.append(f"{where}.l: {zone.l} is below 1: l-diversity needs a whole number ≥ 1")
     if not 0 <= zone.max_suppression <= 1:
         problems.append(f"{where}.max_suppression: {zone.max_suppression} is a share of rows: "
                         "use a number from 0 to 1 (e.g. 0.05)")
@@ -210,9 +222,10 @@ def _check_product(cat: Catalog, product: Product, problems: list[str]) -> None:
                 f"source '{element.source}', not '{source.name}' (一数一源): make a product "
                 f"of '{element.source}' or reference it by its key"
             )
-        if unknown := _unknown_policy(col.policy, field):
-            problems.append(unknown)
+        if col.policy is None or (unknown := _unknown_policy(col.policy, field)):
+            problems.append(unknown or f"{field}.policy: missing: name an operator")
             continue
+        _check_keep(col, element, field, problems)
         targets = registry.get(col.policy).targets
         if targets and col.to not in targets:
             problems.append(f"{field}.to: {col.policy} needs `to:` one of {list(targets)}")
@@ -238,8 +251,10 @@ def _check_product(cat: Catalog, product: Product, problems: list[str]) -> None:
         if qi not in product.columns:
             problems.append(f"{where}: quasi_identifiers: '{qi}' is not an output column: "
                             f"name one of {sorted(product.columns)}")
+    _check_subjects(cat, product, source, problems)
     if product.aggregate is not None:
         _check_aggregate(product, problems)
+        _check_personal_measures(cat, product, source, problems)
     else:
         # Without the declaration the k-anonymity gate would have nothing to check.
         for name, element in quasi:
@@ -255,13 +270,97 @@ def _check_product(cat: Catalog, product: Product, problems: list[str]) -> None:
                         f"not an output column: name one of {sorted(outputs)}")
 
 
+def _element(cat: Catalog, source: Source, product: Product, column: str) -> Element | None:
+    col = product.columns.get(column)
+    spec = source.columns.get(col.source_column) if col else None
+    return cat.elements.get(spec.element) if spec else None
+
+
+def _check_subjects(cat: Catalog, product: Product, source: Source,
+                    problems: list[str]) -> None:
+    """Who a row is about: k and min_cell count subjects, and nothing derived from a personal
+    identifier sits beside the quasi-identifiers uncounted."""
+    where = f"{product.file}"
+    outputs = {n: c for n, c in product.columns.items() if c.policy != "drop"}
+    elements = {n: _element(cat, source, product, n) for n in outputs}
+    personal = sorted(n for n, e in elements.items()
+                      if e and e.classification in PERSONAL_CLASSIFICATIONS and e.pii_entity)
+    if product.subject_key is not None and product.subject_key not in outputs:
+        problems.append(f"{where}: subject_key: '{product.subject_key}' is not an output column: "
+                        f"name the column that identifies a row's subject, one of "
+                        f"{sorted(outputs)}")
+    counted = product.quasi_identifiers or product.aggregate is not None
+    if counted and personal and product.subject_key is None:
+        problems.append(f"{where}: subject_key: the product carries personal data ({personal}) "
+                        "and k-anonymity must count people, not rows: name the output column "
+                        "that identifies the person, e.g. the pseudonymized resident ID")
+    if not product.quasi_identifiers or product.aggregate is not None:
+        return
+    for name, col in outputs.items():
+        element = elements[name]
+        if (element and element.classification == "personal" and element.pii_entity and
+                col.policy in DERIVED_IDENTIFIER_POLICIES and name != product.subject_key
+                and name not in product.quasi_identifiers):
+            problems.append(
+                f"{where}: columns.{name}: derived from the personal identifier "
+                f"'{element.name}' by {col.policy}, it links rows beside the quasi-identifiers "
+                "without being counted: add it to quasi_identifiers, make it the subject_key "
+                "or drop it")
+    sensitive = sorted(n for n, e in elements.items() if e and e.sensitive_attribute)
+    for name in sensitive:
+        if name != product.sensitive_attribute:
+            problems.append(f"{where}: sensitive_attribute: output column '{name}' carries a "
+                            f"sensitive attribute ('{elements[name].name}') and is published "
+                            "without an l-diversity check: name it as sensitive_attribute (one "
+                            "per product) or drop it")
+
+
+def _check_personal_measures(cat: Catalog, product: Product, source: Source,
+                             problems: list[str]) -> None:
+    """A median, minimum or maximum publishes one subject's own value: on a personal measure
+    only under a dominance rule (no cell where one subject contributes over a share)."""
+    agg = product.aggregate or {}
+    dominance = agg.get("dominance")
+    for name, measure in (agg.get("measures") or {}).items():
+        if not isinstance(measure, dict) or measure.get("op") not in SINGLE_VALUE_OPS:
+            continue
+        element = _element(cat, source, product, str(measure.get("column")))
+        if element is None or element.classification not in PERSONAL_CLASSIFICATIONS:
+            continue
+        if dominance is None or product.subject_key is None:
+            problems.append(f"{product.file}: aggregate.measures.{name}: {measure['op']} of the "
+                            f"personal measure '{element.name}' publishes one person's value: "
+                            "set aggregate.dominance (e.g. 0.5: no cell where one subject "
+                            "contributes over half) and subject_key, or use count/sum/mean")
+
+
+def _check_keep(col: ProductColumn, element: Element, field: str, problems: list[str]) -> None:
+    """A personal element is published as it is only with a reason the product states."""
+    if col.policy == "keep" and element.pii_entity and not (col.keep_reason or "").strip():
+        problems.append(f"{field}.policy: keep publishes element '{element.name}' "
+                        f"({element.pii_entity}) as it is (the column's policy or the element's "
+                        "default): choose drop, mask, pseudonymize, generalize or encrypt, or "
+                        "say why it may be published with `keep_reason:`")
+    elif col.keep_reason is not None and col.policy != "keep":
+        problems.append(f"{field}.keep_reason: only a column with `policy: keep` takes a "
+                        f"reason (this one is {col.policy}): remove it")
+
+
 def _check_aggregate(product: Product, problems: list[str]) -> None:
     where = f"{product.file}: aggregate"
     agg = product.aggregate or {}
     outputs = sorted(product.columns)
-    if unknown := sorted(str(k) for k in set(agg) - {"group_by", "measures", "min_cell"}):
+    if unknown := sorted(str(k) for k in set(agg) - {"group_by", "measures", "min_cell",
+                                                      "dominance"}):
         problems.append(f"{where}: unknown field(s) {unknown}: allowed are "
-                        "['group_by', 'measures', 'min_cell']")
+                        "['dominance', 'group_by', 'measures', 'min_cell']")
+    dominance = agg.get("dominance")
+    if dominance is not None and (isinstance(dominance, bool) or
+                                  not isinstance(dominance, int | float) or
+                                  not 0 < dominance < 1):
+        problems.append(f"{where}.dominance: expected a share between 0 and 1 (cells where one "
+                        f"subject contributes more are suppressed), got {describe(dominance)}: "
+                        "write e.g. dominance: 0.5")
     group_by = agg.get("group_by")
     if not isinstance(group_by, list) or not group_by:
         got = "an empty list" if group_by == [] else describe(group_by)

@@ -7,6 +7,7 @@ the file and field and says what to do, and all problems are reported together.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +47,29 @@ def load_catalog(root: Path) -> Catalog:
                if (s := _load_file(path, Source, SourceColumn, problems))}
     products = {p.name: p for path in sorted((root / "products").glob("*.yaml"))
                 if (p := _load_file(path, Product, ProductColumn, problems))}
-    cat = Catalog(elements, zones, sources, products, root, scenarios)
+    cat = Catalog(elements, zones, sources, {n: _with_default_policies(p, elements, sources)
+                                             for n, p in products.items()}, root, scenarios)
     check_files(cat, problems)
     if not problems:
         check_references(cat, problems)
     if problems:
         raise CatalogError(problems)
     return cat
+
+
+def _with_default_policies(product: Product, elements: dict, sources: dict) -> Product:
+    """A column without `policy:` takes its element's default (never `keep` by accident: a
+    personal element's default is required). Columns whose element is unknown keep None and
+    are reported by the checks."""
+    source = sources.get(product.source)
+    columns = {}
+    for name, col in product.columns.items():
+        spec = source.columns.get(col.source_column) if source else None
+        element = elements.get(spec.element) if spec else None
+        if col.policy is None and element is not None:
+            col = dataclasses.replace(col, policy=element.default_policy)
+        columns[name] = col
+    return dataclasses.replace(product, columns=columns)
 
 
 def _read_yaml(path: Path, problems: list[str]) -> dict:
@@ -110,8 +127,6 @@ def _entries(value: Any, cls: type, where: tuple, errors: list[dict]) -> Any:
                 errors.append({"type": "extra_forbidden", "loc": (*where, name, key),
                                "input": spec[key]})
             spec = {k: v for k, v in spec.items() if k not in _FILLED[cls]} | {"name": name}
-            if cls is ProductColumn:
-                spec.setdefault("policy", "keep")  # YAML default: published as it is
         entries[name] = spec
     return entries
 

@@ -28,6 +28,11 @@ TYPES: tuple[str, ...] = get_args(ElementType)
 GRADES: tuple[str, ...] = get_args(Grade)
 LOCATION_PLACEHOLDERS = ("home", "repo", "partition")
 AGGREGATE_OPS = ("count", "sum", "mean", "median", "min", "max")
+# ops that publish one subject's own value (or close to it): refused on personal measures
+# unless the aggregate sets a dominance share
+SINGLE_VALUE_OPS = ("median", "min", "max")
+# element classifications whose values are about a person
+PERSONAL_CLASSIFICATIONS = ("personal", "health")
 
 # Strict scalars: YAML `true` is not a whole number, 'five' is not a number, 5 is not a
 # string. Containers stay lax so that YAML lists become tuples and mappings dataclasses.
@@ -55,11 +60,17 @@ class Element:
     sensitive_attribute: StrictBool = False
     free_text: StrictBool = False
     pii_entity: StrictStr | None = None
-    policy: StrictStr = "keep"
+    # the default operator of a product column that names none; an element with a
+    # `pii_entity` must have one (checks), others default to keep
+    policy: StrictStr | None = None
 
     @property
     def publishable(self) -> bool:
         return self.security_level in LEVELS
+
+    @property
+    def default_policy(self) -> str:
+        return self.policy or "keep"
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -94,8 +105,11 @@ class ProductColumn:
     name: StrictStr
     # YAML `from` (a Python keyword): the column of the product's source it is made of
     source_column: Annotated[StrictStr, Field(alias="from")]
-    policy: StrictStr
+    # None in YAML: the loader fills in the element's default policy
+    policy: StrictStr | None = None
     to: StrictStr | None = None
+    # why a personal element (one with a `pii_entity`) is published as it is (`keep`)
+    keep_reason: StrictStr | None = None
 
 
 class ExcludeRow(TypedDict):
@@ -116,6 +130,9 @@ class Product:
     source: StrictStr
     columns: dict[str, ProductColumn]
     quasi_identifiers: tuple[StrictStr, ...] = ()
+    # the output column naming the person (or enterprise) a row is about, e.g. the pseudonym of
+    # the resident ID: k-anonymity and min_cell count distinct subjects, not rows
+    subject_key: StrictStr | None = None
     sensitive_attribute: StrictStr | None = None
     # rows out of the product's scope: [{column, starts_with, why}]
     exclude_rows: tuple[ExcludeRow, ...] = ()
@@ -132,6 +149,7 @@ class Zone:
     name_zh: StrictStr
     max_level: Level
     k: StrictInt = 5
+    l: StrictInt = 2  # noqa: E741 (the l of l-diversity): distinct sensitive values per class
     max_suppression: StrictFloat = 0.05
     min_quality_grade: Grade = "C"
     name_en: StrictStr = ""

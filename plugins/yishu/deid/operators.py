@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import re
 from collections import Counter
 
 import numpy as np
@@ -26,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
-from yishu.standard import identifiers
+from yishu.standard import divisions, identifiers
 
 
 def _per_distinct(array: pa.Array, fn) -> pa.Array:
@@ -39,12 +38,28 @@ def _per_distinct(array: pa.Array, fn) -> pa.Array:
     return pc.take(values, encoded.indices)
 
 
+# Characters `mask` keeps (start, end) per entity: what a person needs to tell values apart,
+# no more. A phone keeps its operator prefix and last four (138****5678); a resident ID or
+# passport number identifies on its own, so it keeps one character at each end; a bank card
+# its last four, as banks print it; a name its surname.
+MASK_KEEP: dict[str | None, tuple[int, int]] = {
+    None: (3, 4), "CN_PHONE": (3, 4), "CN_RESIDENT_ID": (1, 1), "CN_PASSPORT": (1, 1),
+    "CN_BANK_CARD": (0, 4), "CN_USCC": (2, 2), "CN_VEHICLE_PLATE": (1, 1), "PERSON": (1, 0),
+    "EMAIL_ADDRESS": (1, 0), "CN_ADDRESS": (0, 0), "IP_ADDRESS": (0, 0),
+}
+
+
+def mask_for(entity: str | None) -> tuple[int, int]:
+    """(start, end) kept for an entity; an entity not listed keeps one character at each end."""
+    return MASK_KEEP.get(entity, (1, 1))
+
+
 def mask(array: pa.Array, keep_start: int = 3, keep_end: int = 4) -> pa.Array:
     s = pc.utf8_trim_whitespace(array.cast(pa.string()))
     length = pc.utf8_length(s)
     short = pc.less_equal(length, keep_start + keep_end)
     head = pc.utf8_slice_codeunits(s, 0, keep_start)
-    tail = pc.utf8_slice_codeunits(s, -keep_end)
+    tail = pc.utf8_slice_codeunits(s, -keep_end) if keep_end else pc.utf8_slice_codeunits(s, 0, 0)
     middle = pc.binary_repeat("*", pc.max_element_wise(pc.subtract(length, keep_start + keep_end),
                                                        0))
     masked = pc.binary_join_element_wise(head, middle, tail, "")
@@ -128,14 +143,16 @@ def province(array: pa.Array) -> pa.Array:
     return _per_distinct(array, name)
 
 
-_DISTRICT_RE = re.compile(r"^(.{2,}?(?:省|自治区))?(.{2,}?(?:市|自治州|地区))?(.{1,}?(?:区|县|旗))")
+ADDRESS_PLACEHOLDER = "<地址>"
 
 
 def to_district(array: pa.Array) -> pa.Array:
-    """An address cut down to its province/city/district (e.g. 深圳市南山区)."""
-    def district(value: str) -> str | None:
-        m = _DISTRICT_RE.match(value.strip())
-        return "".join(p for p in m.groups() if p) if m else None
+    """An address cut down to its GB/T 2260 province/city/district names (深圳市南山区), or
+    its city when no known district follows (深圳市幸福花园小区3栋501 → 深圳市), else <地址>:
+    never a piece of the street address."""
+    def district(value: str) -> str:
+        county, city = divisions.district_of(value)
+        return county or city or ADDRESS_PLACEHOLDER
 
     return _per_distinct(array, district)
 

@@ -90,7 +90,8 @@ def operator_context(product: Product, partition: str, keys: Secrets) -> registr
 
 def apply_column(array: pa.Array, element: Element, column: ProductColumn,
                  ctx: registry.Context, entity_counts: Counter) -> pa.Array:
-    out, found = registry.apply(array, column.policy, dataclasses.replace(ctx, to=column.to))
+    out, found = registry.apply(array, column.policy, dataclasses.replace(
+        ctx, to=column.to, entity=element.pii_entity))
     entity_counts.update(found)
     return _typed(out, element) if registry.get(column.policy).passthrough else out
 

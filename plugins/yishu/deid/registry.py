@@ -47,6 +47,7 @@ class Context:
     zone: str | None = None
     on: dt.date | None = None  # reference date
     scanner: Any = None
+    entity: str | None = None  # the column's element's pii_entity (mask keeps a share for it)
 
 
 Apply = Callable[[pa.Array, Context], tuple[pa.Array, Counter]]
@@ -119,7 +120,7 @@ def _keep(array: pa.Array, ctx: Context) -> tuple[pa.Array, Counter]:
 
 
 def _mask(array: pa.Array, ctx: Context) -> tuple[pa.Array, Counter]:
-    return operators.mask(array), Counter()
+    return operators.mask(array, *operators.mask_for(ctx.entity)), Counter()
 
 
 def _pseudonymize(array: pa.Array, ctx: Context) -> tuple[pa.Array, Counter]:

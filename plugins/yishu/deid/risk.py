@@ -1,7 +1,11 @@
 """Re-identification risk gate: k-anonymity over quasi-identifiers, optional l-diversity.
 
-Rows in equivalence classes smaller than k are suppressed; if that removes more than the zone
-allows, the version fails. Nulls count as a value of their own (a missing age band is a class).
+A class's size is the number of distinct subjects in it (the product's `subject_key`: a
+patient with five visits is one person), or of rows when the product has no subject key.
+Rows in classes of fewer than k subjects are suppressed; if that removes more rows than the
+zone allows, the version fails. Nulls count as a quasi-identifier value of their own (a
+missing age band is a class) and as one subject; l-diversity counts distinct non-null
+sensitive values (a missing diagnosis discloses nothing and diversifies nothing).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ class RiskResult:
     max_suppression: float
     l_required: int | None = None
     l_achieved: int | None = None
+    counted: str = "rows"  # what k counts: "rows", or the subject key's column
     smallest_classes: list[dict] = field(default_factory=list)
     passed: bool = True
     reason: str | None = None
@@ -35,22 +40,29 @@ class RiskResult:
 
 def k_anonymize(table: pa.Table, qis: list[str], k: int, max_suppression: float, *,
                 sensitive: str | None = None, l_required: int | None = None,
-                ) -> tuple[pa.Table, RiskResult]:
+                subject: str | None = None) -> tuple[pa.Table, RiskResult]:
+    counted = subject or "rows"
     if not qis or table.num_rows == 0:
-        return table, RiskResult(list(qis), k, None, table.num_rows, 0, max_suppression)
+        return table, RiskResult(list(qis), k, None, table.num_rows, 0, max_suppression,
+                                 counted=counted)
     df = table.select(qis).to_pandas().astype("string").fillna("<null>")
-    sizes = df.groupby(qis, sort=False, dropna=False)[qis[0]].transform("size")
+    if subject:
+        df["_subject"] = table.column(subject).to_pandas().astype("string").fillna("<null>")
+        sizes = df.groupby(qis, sort=False, dropna=False)["_subject"].transform("nunique")
+    else:
+        sizes = df.groupby(qis, sort=False, dropna=False)[qis[0]].transform("size")
     keep = sizes >= k
-    smallest = (df.assign(size=sizes).drop_duplicates(qis).nsmallest(5, "size")
+    smallest = (df[qis].assign(size=sizes).drop_duplicates(qis).nsmallest(5, "size")
                 .to_dict("records"))
     kept = table.filter(pa.array(keep.to_numpy()))
     result = RiskResult(list(qis), k, int(sizes[keep].min()) if keep.any() else 0,
                         table.num_rows, int((~keep).sum()), max_suppression,
                         smallest_classes=[{**{q: r[q] for q in qis}, "rows": int(r["size"])}
-                                          for r in smallest])
+                                          for r in smallest], counted=counted)
     if sensitive and l_required:
-        sens = table.column(sensitive).to_pandas().astype("string").fillna("<null>")
-        distinct = df.assign(_s=sens)[keep].groupby(qis, dropna=False)["_s"].nunique()
+        sens = table.column(sensitive).to_pandas().astype("string")  # nulls stay missing
+        classes = df[qis].assign(_s=sens)[keep].groupby(qis, dropna=False)["_s"]
+        distinct = classes.nunique(dropna=True)
         result.l_required, result.l_achieved = l_required, int(distinct.min()) if len(
             distinct) else 0
     if result.suppression_rate > max_suppression:

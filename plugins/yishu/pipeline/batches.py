@@ -21,6 +21,7 @@ from yishu.db.models import Batch
 from yishu.db.queries import BatchNotFound, get_batch, latest_usable
 from yishu.definitions import Catalog, Source
 from yishu.deid.operators import mask
+from yishu.pipeline.reasons import first_bad_row, without_raw_values
 from yishu.resources import Resources
 from yishu.sources.collect import CollectResult
 from yishu.standard import quality
@@ -106,8 +107,11 @@ def validate_and_land(res: Resources, collected: CollectResult) -> Batch:
                              "ask the provider to deliver the partition again")
     if collected.problem:
         q = quality.score([], model, accessible=False)
+        row = first_bad_row(collected.original, source.encoding) if (
+            "malformed CSV" in collected.problem) else None
         batch = _upsert(res, source.name, collected.partition, status="quarantined",
-                        reason=collected.problem, quality_score=q.overall,
+                        reason=without_raw_values(collected.problem, row),
+                        quality_score=q.overall,
                         quality_grade=q.grade, validation_path=None, **common)
         _write_quarantine_record(res, batch)
         return batch
@@ -151,8 +155,33 @@ def _write_quarantine_record(res: Resources, batch: Batch) -> Path:
     return path
 
 
-def review(res: Resources, source: str, partition: str, decision: str, note: str) -> Batch:
-    """A steward's decision on a quarantined batch: `released` (usable) or `rejected`."""
+SNAPSHOT_PREFIX = 8  # hex digits of the snapshot's SHA-256 a steward names, at least
+
+
+def check_snapshot(batch: Batch, snapshot: str | None, decision: str) -> None:
+    """The decision is about the snapshot the steward reviewed: its SHA-256 prefix (shown by
+    `yishu quarantine show`) must name the partition's current snapshot, so a redelivery
+    since the review is never released unseen."""
+    if snapshot is None:
+        if decision == "released":
+            raise ValueError(f"name the snapshot you reviewed: --snapshot "
+                             f"{batch.snapshot_sha256[:12]} (see `yishu quarantine show "
+                             f"{batch.source} {batch.partition}`)")
+        return
+    prefix = snapshot.strip().lower()
+    if len(prefix) < SNAPSHOT_PREFIX or not all(c in "0123456789abcdef" for c in prefix):
+        raise ValueError(f"--snapshot '{snapshot}': give at least {SNAPSHOT_PREFIX} hex digits "
+                         "of the snapshot's SHA-256, as `yishu quarantine show` prints them")
+    if not batch.snapshot_sha256.startswith(prefix):
+        raise ValueError(f"batch {batch.source}/{batch.partition} was redelivered since: its "
+                         f"snapshot is now {batch.snapshot_sha256[:12]}, not {prefix}: review "
+                         f"it again (`yishu quarantine show {batch.source} {batch.partition}`)")
+
+
+def review(res: Resources, source: str, partition: str, decision: str, note: str,
+           snapshot: str | None = None) -> Batch:
+    """A steward's decision on a quarantined batch: `released` (usable) or `rejected`.
+    `snapshot` (a SHA-256 prefix) names what the steward reviewed; required to release."""
     if decision not in ("released", "rejected"):
         raise ValueError("decision must be released or rejected")
     if not note.strip():
@@ -166,9 +195,11 @@ def review(res: Resources, source: str, partition: str, decision: str, note: str
     if decision == "released" and batch.validation_path is None:
         raise ValueError(f"batch {source}/{partition} could not be read ({batch.reason}); "
                          "it cannot be released: deliver a corrected file")
+    check_snapshot(batch, snapshot, decision)
     action = {"released": "batch.release", "rejected": "batch.reject"}[decision]
     with res.db.session() as s:  # the decision and its audit entry commit together or not at all
         batch = s.get(Batch, batch.id)
+        check_snapshot(batch, snapshot, decision)  # again, as committed: no redelivery between
         batch.status, batch.review_note = decision, note
         audit.append(res, s, action, f"{source}/{partition}",
                      {"reason": note, "snapshot_sha256": batch.snapshot_sha256})

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pv
 import pyarrow.parquet as pq
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -34,8 +33,13 @@ from yishu.deid import policy as deid_policy
 from yishu.deid import risk
 from yishu.deid.aggregate import aggregate
 from yishu.deid.recognizers import STRONG_IDENTIFIERS
-from yishu.deid.scan import PERSONAL_IDENTIFIERS, identifies_a_person, scan_table
-from yishu.pipeline import publication
+from yishu.deid.scan import (
+    NAME_CONTEXT,
+    PERSONAL_IDENTIFIERS,
+    identifies_a_person,
+    scan_table,
+)
+from yishu.pipeline import publication, spreadsheet
 from yishu.pipeline.refs import ProductRef
 from yishu.pipeline.voucher import file_sha256, sign
 from yishu.resources import Resources
@@ -44,7 +48,7 @@ from yishu.resources import Resources
 # PII before de-identification (drift detection).
 DRIFT_LEVELS = ("L1", "L2")
 DRIFT_SAMPLE_ROWS = 5000
-CODE_VERSION = "3"  # bump when stage logic changes what a version contains
+CODE_VERSION = "4"  # bump when stage logic changes what a version contains
 
 
 class NothingToPublish(Exception):
@@ -162,21 +166,24 @@ def check_risk(res: Resources, ref: ProductRef) -> ProductRef:
     product = res.catalog.products[ref.product]
     zone = res.catalog.zones[product.zone]
     table = pq.read_table(ref.deidentified)
-    residual = scan_table(table, entities=set(STRONG_IDENTIFIERS), keep=identifies_a_person)
+    residual, declared = _residual(res, product, table)
     _write_report(res, ref, "residual", residual)
+    if declared:
+        _write_report(res, ref, "kept_with_reason", declared)
     if residual:
-        return _block(res, ref, f"residual scan found strong identifiers after de-identification "
-                           f"({_findings(residual)}): change the column policy to drop, mask "
-                           "or pseudonymize")
+        return _block(res, ref, f"residual scan found personal identifiers after "
+                           f"de-identification ({_findings(residual)}): change the column "
+                           "policy to drop, mask or pseudonymize")
     if product.aggregate:
-        kept, summary = aggregate(table, product.aggregate)
+        kept, summary = aggregate(table, product.aggregate, product.subject_key)
         _write_report(res, ref, "aggregate", summary)
         extra = {"k_achieved": None, "cells_suppressed": summary["cells_suppressed"]}
     else:
         sensitive = product.sensitive_attribute
         kept, result = risk.k_anonymize(table, list(product.quasi_identifiers), zone.k,
                                         zone.max_suppression, sensitive=sensitive,
-                                        l_required=2 if sensitive else None)
+                                        l_required=zone.l if sensitive else None,
+                                        subject=product.subject_key)
         _write_report(res, ref, "risk", result.to_dict())
         if not result.passed:
             return _block(res, ref, f"re-identification risk: {result.reason}")
@@ -184,6 +191,31 @@ def check_risk(res: Resources, ref: ProductRef) -> ProductRef:
     path = _work(res, ref, "final.parquet")
     pq.write_table(kept, path)
     return ref.but(final=str(path), rows_out=kept.num_rows, **extra)
+
+
+def _residual(res: Resources, product, table: pa.Table) -> tuple[dict, dict]:
+    """Strong identifiers anywhere in the output, and names too in every column made of a
+    personal element (one with a `pii_entity`), whatever its operator. A name in a column the
+    product keeps with a `keep_reason` is declared, not residual; strong identifiers never are.
+    Returns (residual findings, declared findings), per column."""
+    found = scan_table(table, entities=set(STRONG_IDENTIFIERS), keep=identifies_a_person)
+    source = res.catalog.sources[product.source]
+    personal = {name: res.catalog.element_of(source.name, col.source_column)
+                for name, col in product.columns.items() if name in table.column_names}
+    personal = {name: e for name, e in personal.items() if e.pii_entity}
+    # a bare value (张伟) is read as a name only after a context word: given to name columns
+    name_columns = [n for n, e in personal.items() if e.pii_entity == "PERSON"]
+    names = {**scan_table(table, [n for n in personal if n not in name_columns],
+                          entities={"PERSON"}),
+             **scan_table(table, name_columns, entities={"PERSON"}, context=NAME_CONTEXT)}
+    declared = {}
+    for column, finding in names.items():
+        if product.columns[column].keep_reason and personal[column].pii_entity == "PERSON":
+            declared[column] = {**finding, "keep_reason": product.columns[column].keep_reason}
+            continue
+        known = found.setdefault(column, {**finding, "entities": {}})
+        known["entities"] = {**known["entities"], **finding["entities"]}
+    return found, declared
 
 
 def _publishable_report(work_report: Path, published: Path) -> None:
@@ -299,7 +331,7 @@ def _stage(res: Resources, ref: ProductRef, version: int, grade: str,
     product = res.catalog.products[ref.product]
     table = pq.read_table(ref.final)
     shutil.copyfile(ref.final, folder / "data.parquet")
-    pv.write_csv(table, folder / "data.csv")
+    spreadsheet.write_csv(table, folder / "data.csv")  # formulas neutralized; Parquet exact
     _publishable_report(Path(ref.report), folder / "deid_report.json")
     body = {
         "product": product.name, "title_zh": product.title_zh, "version": version,

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from yishu.db.models import ProductRun, ProductVersion
 from yishu.db.queries import get_batch, list_batches
+from yishu.pipeline.reasons import without_raw_values
 from yishu.resources import Resources
 from yishu.standard.quality import DIMENSION_ZH, DIMENSIONS
 
@@ -52,7 +53,8 @@ def build_report(res: Resources, source: str, partition: str) -> dict:
     return {
         "source": source, "title_zh": cat.sources[source].title_zh,
         "provider": cat.sources[source].provider, "partition": partition,
-        "status": batch.status, "reason": batch.reason, "review_note": batch.review_note,
+        "status": batch.status, "reason": without_raw_values(batch.reason),
+        "review_note": batch.review_note,
         "rows": batch.rows, "snapshot_sha256": batch.snapshot_sha256,
         "raw_snapshot": batch.raw_path,
         "quality": validation.get("quality") or {"overall": batch.quality_score,

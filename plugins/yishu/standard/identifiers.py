@@ -53,7 +53,7 @@ def county_years() -> dict[str, tuple[tuple[int, int], ...]]:
     reading as stdnum.cn.ric.get_birth_place (tested against it), but a dict lookup instead
     of ~100 µs in numdb per new code: a city-scale table has millions of IDs."""
     table: dict[str, tuple[tuple[int, int], ...]] = {}
-    for code, info in _division_props(numdb.get("cn/loc").prefixes, "", {}):
+    for code, info in division_props(numdb.get("cn/loc").prefixes, "", {}):
         if len(code) != 6 or not info.get("county"):
             continue
         ranges = []
@@ -67,7 +67,7 @@ def county_years() -> dict[str, tuple[tuple[int, int], ...]]:
     return table
 
 
-def _division_props(prefixes, code: str, props: dict):
+def division_props(prefixes, code: str, props: dict):
     """(code, merged properties) of every code in a numdb prefix tree, merged the way
     NumDB.info merges them: entries for the same prefix add up, a level's keys follow its
     parent's."""
@@ -81,7 +81,7 @@ def _division_props(prefixes, code: str, props: dict):
     for key, (own, children) in merged.items():
         info = props | own
         yield code + key, info
-        yield from _division_props(children, code + key, info)
+        yield from division_props(children, code + key, info)
 
 
 def _ric_valid_18(number: str) -> bool:
