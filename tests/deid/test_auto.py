@@ -22,8 +22,8 @@ def test_identifier_columns_are_structured(classes):
     assert classes["patient_phone"].entity == "CN_PHONE"
     assert classes["patient_name"].entity == "PERSON"  # bare names, no context word
     assert classes["hospital_uscc"].entity == "CN_USCC"
-    # planted dirt (bad check digits, bad phones) lowers the share, not the class
-    assert 0.9 <= classes["patient_resident_id"].share < 1.0
+    # planted bad check digits keep a real county and birth date: mistyped IDs, still IDs
+    assert classes["patient_resident_id"].share == 1.0
 
 
 def test_notes_are_free_text_and_codes_none(classes):

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from yishu.deid import registry
 from yishu.deid.engine import ColumnAction, Plan, shared_scanner
 from yishu.deid.files import iter_batches, source_schema_of
-from yishu.deid.scan import masked_sample
+from yishu.deid.scan import chance_entities, masked_sample
 
 STRUCTURED_SHARE = 0.6
 FREE_TEXT_MEDIAN_CHARS = 15
@@ -83,6 +83,7 @@ class _Profile:
     entities: Counter = field(default_factory=Counter)  # entity -> spans found
     samples: list[str] = field(default_factory=list)  # a few masked findings
     median_chars: float = 0.0
+    chance: set[str] = field(default_factory=set)  # entities found only by chance (scan.py)
 
 
 def _whole_entities(texts: list[str], found: list, scanner) -> list[str | None]:
@@ -132,6 +133,9 @@ def _profile(values: list[str], scanner) -> _Profile:
         for entity, value in found_here:
             if len(profile.samples) < 3:
                 profile.samples.append(masked_sample(entity, value))
+    # a column of order numbers where a few pass the USCC or Luhn check by chance is a number
+    # column: those values are not identifiers (the scans drop the same findings)
+    profile.chance = chance_entities(values, profile.entities)
     return profile
 
 
@@ -144,6 +148,8 @@ def _classify(profile: _Profile) -> ColumnClass:
         share = count / profile.values
         if share >= STRUCTURED_SHARE:
             return ColumnClass("structured", entity, round(share, 4))
+    if profile.chance and set(profile.entities) <= profile.chance:
+        return ColumnClass("none", None, round(with_entity, 4))
     if profile.median_chars >= FREE_TEXT_MEDIAN_CHARS and with_entity >= FREE_TEXT_MIN_SHARE:
         return ColumnClass("free_text", None, round(with_entity, 4))
     return ColumnClass("none", None, round(with_entity, 4))

@@ -26,6 +26,7 @@ from yishu.deid.recognizers import (
     SCORE_THRESHOLD,
     all_recognizers,
     boosted,
+    identifies_a_person,
 )
 
 
@@ -195,7 +196,12 @@ class TextScanner:
         return chosen
 
     def redact(self, text: str) -> str:
-        return self._redact(text, self.find(text))
+        return self._redact(text, self._personal(text, self.find(text)))
+
+    @staticmethod
+    def _personal(text: str, spans: list[Span]) -> list[Span]:
+        """The spans to redact: a legal entity's USCC identifies nobody and stays."""
+        return [s for s in spans if identifies_a_person(s.entity, text[s.start:s.end])]
 
     @staticmethod
     def _redact(text: str, spans: list[Span]) -> str:
@@ -212,6 +218,7 @@ class TextScanner:
         counts: Counter = Counter()
         out: list[str | None] = []
         for text, spans in zip(texts, self.find_many(texts), strict=True):
+            spans = self._personal(text, spans) if spans else spans
             if spans:
                 counts.update(s.entity for s in spans)
                 text = self._redact(text, spans)

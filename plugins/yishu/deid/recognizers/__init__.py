@@ -42,6 +42,14 @@ STRONG_IDENTIFIERS = frozenset(
     {"CN_RESIDENT_ID", "CN_PHONE", "CN_BANK_CARD", "CN_PASSPORT", "CN_USCC"}
 )
 
+
+
+def identifies_a_person(entity: str, found: str) -> bool:
+    """A USCC identifies a person only for an individual business (个体工商户: '92…'): a legal
+    entity's code is public registration data, kept in free text and in the residual scan."""
+    return entity != "CN_USCC" or found.upper().startswith("92")
+
+
 # Context scoring, shared by the Presidio enhancer and TextScanner (Presidio's default numbers)
 CONTEXT_WINDOW_BEFORE = 12
 CONTEXT_WINDOW_AFTER = 4
@@ -133,4 +141,5 @@ __all__ = [
     "boosted",
     "build_analyzer",
     "has_context",
+    "identifies_a_person",
 ]
