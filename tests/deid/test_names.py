@@ -43,7 +43,12 @@ FOUND = [
     # the surname/context recognizer: a gender after a colon, a lone surname before a title
     ("张翼：男，汉族", ["张翼"]),
     ("黄先生在公司担任财务总监", ["黄"]),
-    ("周先生大学学历", ["周"]),
+    ("周先生大学学历", ["周"]),  # the model's PER word 周先生大学 ends where 先生 starts
+    # a byline: 记者 announces a name
+    ("早报记者官平", ["官平"]),
+    # Western names in Latin letters: a common given name and a capitalised family name
+    ("执行制作人BenBell这样表示", ["BenBell"]),
+    ("玩家扮演海军新战士Tom Conlin。", ["Tom Conlin"]),
     ("肖春华先生，48岁，高级经济师。", ["肖春华"]),
 ]
 # organisations, places, job titles and ordinary words: no PERSON span
@@ -70,6 +75,10 @@ NOT_NAMES = [
     "于是他们决定",
     "历任公司副总经理、总工程师",
     "2001年5月起，任常州纺织国有资产经营有限公司副总经理。",
+    # Latin words that are games, companies and films, not people
+    "HalfLife和DotA都是经典游戏，由UniversalPictures发行",
+    "KaosStudios开发的Frostbite引擎",
+    "记者从市教育局获悉",
 ]
 
 
@@ -230,3 +239,15 @@ def test_per_spans_words_mostly_per_and_names_side_by_side():
     # 皮/PER-B 萨/PER-B 罗/PER-I: one name begun twice -> one span
     assert lac._per_spans([v_b, per_b, per_b, per_i, v_b], m.per, m.inside) == [(1, 4)]
     assert lac._per_spans([per_b, per_i, v_b, per_b, per_i], m.per, m.inside) == [(0, 2), (3, 5)]
+
+
+def test_overlapping_names_become_their_union():
+    """吴冠 (one recognizer) and 吴冠中 (another) are one name: redacting the shorter would leave
+    a character of it; other entities are untouched."""
+    from yishu.deid.text_scanner import _merge_names
+
+    candidates = [(-0.85, -2, 9, 1, 3, "PERSON"), (-0.8, -3, 10, 1, 4, "PERSON"),
+                  (-1.0, -11, 2, 6, 17, "CN_PHONE"), (-0.8, -2, 10, 20, 22, "PERSON")]
+    merged = sorted(_merge_names(candidates), key=lambda c: c[3])
+    assert merged == [(-0.85, -3, 9, 1, 4, "PERSON"), (-1.0, -11, 2, 6, 17, "CN_PHONE"),
+                      (-0.8, -2, 10, 20, 22, "PERSON")]

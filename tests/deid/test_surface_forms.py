@@ -104,3 +104,28 @@ def test_residual_scan_sees_every_form():
     found = scan_table(pa.table({"note": column}), entities={"CN_RESIDENT_ID", "CN_PHONE",
                                                              "CN_BANK_CARD"})
     assert sum(found["note"]["entities"].values()) == len(MATCH)
+
+
+def test_no_form_survives_deidentify_auto(tmp_path):
+    """`yishu deidentify --auto`: every form in a free-text column is redacted, a column of
+    phones written with dots is masked, order numbers are kept, and the residual scan passes."""
+    import pyarrow.csv as pacsv
+    from typer.testing import CliRunner
+
+    from tests.deid.test_not_personal import order_numbers
+    from yishu.cli import app
+
+    rows = len(MATCH) * 4
+    notes = [f"市民来电反映：{MATCH[i % len(MATCH)][1]}，请尽快处理。" for i in range(rows)]
+    phones = [f"139.{i:04d}.{(7 * i) % 10000:04d}" for i in range(rows)]
+    orders = order_numbers(rows)
+    source = tmp_path / "tickets.csv"
+    pacsv.write_csv(pa.table({"content": notes, "phone": phones, "order_no": orders}), source)
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(app, ["deidentify", str(source), "-o", str(out), "--auto"])
+    assert result.exit_code == 0, result.output
+    assert "no strong identifier" in result.output
+    text = out.read_text(encoding="utf-8")
+    assert [expected for _, _, expected in MATCH if expected in text] == []
+    assert [p for p in phones if p in text] == []
+    assert all(o in text for o in orders)

@@ -69,6 +69,25 @@ def _overridden(recognizer, method: str) -> bool:
     return getattr(type(recognizer), method) is not getattr(PatternRecognizer, method)
 
 
+def _merge_names(candidates: list) -> list:
+    """Overlapping PERSON candidates become their union (the model's 吴冠中 and the context
+    recognizer's 吴冠 are one name: redacting the shorter would leave a character of it)."""
+    names = sorted((c for c in candidates if c[5] == "PERSON"), key=lambda c: c[3])
+    if len(names) < 2:
+        return candidates
+    merged: list[list] = []
+    for score, _, priority, start, end, _ in names:
+        if merged and start < merged[-1][4]:
+            last = merged[-1]
+            last[0], last[2], last[4] = min(last[0], score), min(last[2], priority), max(
+                last[4], end)
+        else:
+            merged.append([score, 0, priority, start, end, "PERSON"])
+    return [c for c in candidates if c[5] != "PERSON"] + [
+        (score, start - end, priority, start, end, entity)
+        for score, _, priority, start, end, entity in merged]
+
+
 class TextScanner:
     def __init__(self, entities: set[str] | None = None, score_threshold: float = SCORE_THRESHOLD,
                  recognizers: list | None = None):
@@ -181,6 +200,13 @@ class TextScanner:
 
     @staticmethod
     def _choose(candidates: list) -> list[Span]:
+        if len(candidates) < 2:
+            return [Span(start, end, entity, -score)
+                    for score, _, _, start, end, entity in candidates]
+        return TextScanner._winners(_merge_names(candidates))
+
+    @staticmethod
+    def _winners(candidates: list) -> list[Span]:
         if len(candidates) < 2:
             return [Span(start, end, entity, -score)
                     for score, _, _, start, end, entity in candidates]

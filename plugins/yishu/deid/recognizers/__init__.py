@@ -17,6 +17,7 @@ from yishu.deid.recognizers.cn_bank_card_recognizer import CnBankCardRecognizer
 from yishu.deid.recognizers.cn_email_recognizer import CnEmailRecognizer
 from yishu.deid.recognizers.cn_ip_recognizer import CnIpRecognizer
 from yishu.deid.recognizers.cn_lac_person_recognizer import CnLacPersonRecognizer
+from yishu.deid.recognizers.cn_latin_person_recognizer import CnLatinPersonRecognizer
 from yishu.deid.recognizers.cn_passport_recognizer import CnPassportRecognizer
 from yishu.deid.recognizers.cn_person_recognizer import CnPersonRecognizer
 from yishu.deid.recognizers.cn_phone_recognizer import CnPhoneRecognizer
@@ -74,6 +75,7 @@ def all_recognizers() -> list[EntityRecognizer]:
         CnAddressRecognizer(),
         CnPersonRecognizer(),
         CnLacPersonRecognizer(),
+        CnLatinPersonRecognizer(),
     ]
 
 

@@ -205,16 +205,17 @@ def clear_cache() -> None:
 
 
 def clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """A PER word made into a name span: cut at punctuation, titles taken off (王先生 -> 王,
-    dropped: a surname and a title identify nobody), at least two characters, one of them CJK."""
+    """A PER word made into a name span: cut at punctuation and where a title starts (王先生 ->
+    王, dropped: the surname/context recognizer decides on a lone surname), at least two
+    characters, one of them CJK."""
     cut = _NOT_IN_NAME.search(text, start, end)
     if cut is not None:
         end = cut.start()
     word = text[start:end]
-    for title in _TITLES:
-        if word.endswith(title) and len(word) > len(title):
-            end -= len(title)
-            break
+    # the name ends where a title starts (周先生大学: the tagger ran on past the title)
+    cuts = [i for i in (word.find(title, 1) for title in _TITLES) if i > 0]
+    if cuts:
+        end = start + min(cuts)
     word = text[start:end]
     if len(word) < 2 or not _CJK.search(word) or word in DENY_WORDS:
         return None
