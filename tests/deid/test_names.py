@@ -49,6 +49,10 @@ FOUND = [
     # Western names in Latin letters: a common given name and a capitalised family name
     ("执行制作人BenBell这样表示", ["BenBell"]),
     ("玩家扮演海军新战士Tom Conlin。", ["Tom Conlin"]),
+    # an alias in brackets next to a name is the same person's
+    ("主裁判阿特金森（martinatkinson）是米老鼠", ["阿特金森", "martinatkinson"]),
+    ("StephenBird（中文名：卓曦文），男，英国籍", ["StephenBird", "卓曦文"]),
+    ("患者王秀英（女，45岁）", ["王秀英"]),
     ("肖春华先生，48岁，高级经济师。", ["肖春华"]),
 ]
 # organisations, places, job titles and ordinary words: no PERSON span

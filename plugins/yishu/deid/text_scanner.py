@@ -88,6 +88,29 @@ def _merge_names(candidates: list) -> list:
         for score, _, priority, start, end, entity in merged]
 
 
+# A name's alias in brackets right after it (阿特金森（martinatkinson）, StephenBird（中文名：
+# 卓曦文）) or a name in brackets right after its alias (JerryMa(马磊)): the same person
+_ALIAS_AFTER = re.compile(r"\s*[（(](?:中文名|英文名|原名|本名|又名|外文名)?[:：]?\s*"
+                          r"([A-Za-z][A-Za-z .'·-]{1,40}|[\u4e00-\u9fff·]{2,8})\s*[）)]")
+_ALIAS_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'·-]{1,40})\s*[（(]\s*$")
+
+
+def _with_aliases(text: str, spans: list[Span]) -> list[Span]:
+    """Spans plus the bracketed aliases of the names among them (not overlapping any span)."""
+    extra = []
+    for span in spans:
+        if span.entity != "PERSON":
+            continue
+        after = _ALIAS_AFTER.match(text, span.end)
+        if after:
+            extra.append(Span(after.start(1), after.end(1), "PERSON", span.score))
+        before = _ALIAS_BEFORE.search(text, max(0, span.start - 45), span.start)
+        if before and text[span.end:span.end + 1] in ")）":
+            extra.append(Span(before.start(1), before.end(1), "PERSON", span.score))
+    extra = [e for e in extra if not any(e.start < s.end and s.start < e.end for s in spans)]
+    return sorted(spans + extra) if extra else spans
+
+
 class TextScanner:
     def __init__(self, entities: set[str] | None = None, score_threshold: float = SCORE_THRESHOLD,
                  recognizers: list | None = None):
@@ -196,7 +219,8 @@ class TextScanner:
         candidates = [self._candidates(text) if text else [] for text in texts]
         if self._models:
             self._add_models(texts, candidates)
-        return [self._choose(c) for c in candidates]
+        return [_with_aliases(text, self._choose(c)) if c else []
+                for text, c in zip(texts, candidates, strict=True)]
 
     @staticmethod
     def _choose(candidates: list) -> list[Span]:
