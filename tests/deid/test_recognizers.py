@@ -46,7 +46,10 @@ CASES = [
     ("CN_RESIDENT_ID", f"患者身份证号码：{RID_X}。", RID_X),
     ("CN_RESIDENT_ID", f"证件{RID_X.lower()}", RID_X.lower()),
     ("CN_RESIDENT_ID", "老身份证110101790307123号", "110101790307123"),
-    ("CN_RESIDENT_ID", f"订单号{wrong_check(RID)}", None),
+    # a wrong check digit with a real county and birth date: a mistyped ID, still redacted
+    ("CN_RESIDENT_ID", f"订单号{wrong_check(RID)}", wrong_check(RID)),
+    ("CN_RESIDENT_ID", f"订单号{wrong_check(resident_id(birth='20990307'))}", None),  # future
+    ("CN_RESIDENT_ID", f"订单号{wrong_check(resident_id(county='999999'))}", None),
     ("CN_RESIDENT_ID", f"流水号{NINETEEN}", None),
     ("CN_RESIDENT_ID", f"编号{RID}1", None),
     ("CN_RESIDENT_ID", "身份证440305198902301234", None),  # 2月30日
@@ -75,8 +78,12 @@ CASES = [
     ("CN_BANK_CARD", f"银行卡 {CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:16]} {CARD[16:]}",
      f"{CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:16]} {CARD[16:]}"),
     ("CN_BANK_CARD", f"信用卡{bank_card('455123456789012')}", bank_card("455123456789012")),
-    ("CN_BANK_CARD", f"卡号{wrong_check(CARD)}", None),
-    ("CN_BANK_CARD", f"编号{bank_card('455123456789012')}", None),  # not 62: needs context
+    # Luhn: a card of any issuer, context or not; without Luhn a card word is needed
+    ("CN_BANK_CARD", f"编号{bank_card('455123456789012')}", bank_card("455123456789012")),
+    ("CN_BANK_CARD", f"编号{bank_card('123456789012345')}", bank_card("123456789012345")),
+    ("CN_BANK_CARD", f"编号{wrong_check(bank_card('455123456789012'))}", None),
+    ("CN_BANK_CARD", f"卡号{wrong_check(bank_card('123456789012345'))}",
+     wrong_check(bank_card("123456789012345"))),
     ("CN_BANK_CARD", f"身份证{resident_id(county='620102', birth='19950101')}", None),
     # passports and permits
     ("CN_PASSPORT", "护照号E12345678。", "E12345678"),
@@ -166,7 +173,7 @@ def test_text_scanner(scanner, entity, text, expected):
 
 
 def test_context_raises_score(analyzer):
-    card = bank_card("455123456789012")
+    card = wrong_check(bank_card("455123456789012"))  # fails Luhn: only context makes it a card
     without = analyzer.analyze(f"编号{card}", language="zh", score_threshold=0)
     with_context = analyzer.analyze(f"银行卡号{card}", language="zh", score_threshold=0)
     assert max(r.score for r in with_context) > max(r.score for r in without)

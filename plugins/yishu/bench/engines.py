@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -38,6 +39,7 @@ def _measure(args: list[str]) -> dict:
     """Run `python -m yishu.bench --_worker ...` and poll the RSS of its process tree."""
     import psutil
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen([sys.executable, "-m", "yishu.bench", "--_worker", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -59,6 +61,10 @@ def _measure(args: list[str]) -> dict:
         raise RuntimeError(f"bench worker {args[0]} failed:\n{err[-3000:]}")
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_rss_mb"] = peak / 2**20
+    # CPU seconds of the whole process tree (its workers were reaped by it): on a machine
+    # shared with other jobs, rows per CPU-second says more than the wall clock
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return result
 
 

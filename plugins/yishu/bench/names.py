@@ -178,7 +178,8 @@ def run_throughput(rows: int, folder: Path, workers: int) -> None:
                           str(workers)])
             print(f"deidentify --auto, {name}: {r['rows']:,} rows in {r['wall_s']:.1f} s → "
                   f"{r['rows'] / r['wall_s']:,.0f} rows/s wall (classify {r['classify_s']:.1f} s),"
-                  f" {r['steady_rows_per_s']:,.0f} rows/s steady; peak RSS "
+                  f" {r['steady_rows_per_s']:,.0f} rows/s steady; {r['cpu_s']:.1f} CPU-s "
+                  f"({r['rows'] / r['cpu_s']:,.0f} rows per CPU-second); peak RSS "
                   f"{r['peak_rss_mb']:,.0f} MB; plan {r['plan']}; entities {r['entities']}")
 
 

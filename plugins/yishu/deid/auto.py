@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from yishu.deid import registry
 from yishu.deid.engine import ColumnAction, Plan, shared_scanner
 from yishu.deid.files import iter_batches, source_schema_of
-from yishu.deid.scan import masked_sample
+from yishu.deid.scan import chance_entities, masked_sample
 
 STRUCTURED_SHARE = 0.6
 FREE_TEXT_MEDIAN_CHARS = 15
@@ -83,41 +83,59 @@ class _Profile:
     entities: Counter = field(default_factory=Counter)  # entity -> spans found
     samples: list[str] = field(default_factory=list)  # a few masked findings
     median_chars: float = 0.0
+    chance: set[str] = field(default_factory=set)  # entities found only by chance (scan.py)
 
 
-def _whole_entity(text: str, spans, scanner) -> str | None:
-    if len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(text):
-        return spans[0].entity
-    if not spans and len(text) <= _NAME_MAX_CHARS:
-        start = len(_NAME_PROBE)
-        for span in scanner.find(_NAME_PROBE + text):
-            if span.start == start and span.end == start + len(text):
-                return span.entity
-    return None
+def _whole_entities(texts: list[str], found: list, scanner) -> list[str | None]:
+    """The entity each text wholly is (or None); short texts without a span are tried behind
+    the name probe, all of them in one find_many call."""
+    whole: list[str | None] = []
+    probes = []
+    for i, (text, spans) in enumerate(zip(texts, found, strict=True)):
+        if len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(text):
+            whole.append(spans[0].entity)
+        else:
+            whole.append(None)
+            if not spans and len(text) <= _NAME_MAX_CHARS:
+                probes.append(i)
+    start = len(_NAME_PROBE)
+    probed = scanner.find_many([_NAME_PROBE + texts[i] for i in probes]) if probes else []
+    for i, spans in zip(probes, probed, strict=True):
+        for span in spans:
+            if span.start == start and span.end == start + len(texts[i]):
+                whole[i] = span.entity
+    return whole
 
 
 def _profile(values: list[str], scanner) -> _Profile:
-    """Each distinct value is scanned once (codes and names repeat); counts count rows."""
+    """Each distinct value is scanned once (codes and names repeat), all of them in one
+    find_many call (the name model tags them in batches); counts count rows."""
     profile = _Profile(values=len(values))
     if not values:
         return profile
     profile.median_chars = statistics.median(len(v) for v in values)
-    for text, times in Counter(values).items():
-        spans = scanner.find(text)
-        whole = _whole_entity(text, spans, scanner)
+    counts = Counter(values)
+    texts = list(counts)
+    found = scanner.find_many(texts)
+    for text, spans, whole in zip(texts, found, _whole_entities(texts, found, scanner),
+                                  strict=True):
+        times = counts[text]
         if whole:
             profile.whole[whole] += times
             profile.entities[whole] += times
             profile.with_entity += times
-            found = [(whole, text)]
+            found_here = [(whole, text)]
         else:
             profile.with_entity += times if spans else 0
             for span in spans:
                 profile.entities[span.entity] += times
-            found = [(s.entity, text[s.start:s.end]) for s in spans]
-        for entity, value in found:
+            found_here = [(s.entity, text[s.start:s.end]) for s in spans]
+        for entity, value in found_here:
             if len(profile.samples) < 3:
                 profile.samples.append(masked_sample(entity, value))
+    # a column of order numbers where a few pass the USCC or Luhn check by chance is a number
+    # column: those values are not identifiers (the scans drop the same findings)
+    profile.chance = chance_entities(values, profile.entities)
     return profile
 
 
@@ -130,6 +148,8 @@ def _classify(profile: _Profile) -> ColumnClass:
         share = count / profile.values
         if share >= STRUCTURED_SHARE:
             return ColumnClass("structured", entity, round(share, 4))
+    if profile.chance and set(profile.entities) <= profile.chance:
+        return ColumnClass("none", None, round(with_entity, 4))
     if profile.median_chars >= FREE_TEXT_MEDIAN_CHARS and with_entity >= FREE_TEXT_MIN_SHARE:
         return ColumnClass("free_text", None, round(with_entity, 4))
     return ColumnClass("none", None, round(with_entity, 4))

@@ -26,6 +26,7 @@ from yishu.deid.recognizers import (
     SCORE_THRESHOLD,
     all_recognizers,
     boosted,
+    identifies_a_person,
 )
 
 
@@ -66,6 +67,48 @@ def _context_re(words) -> re.Pattern | None:
 
 def _overridden(recognizer, method: str) -> bool:
     return getattr(type(recognizer), method) is not getattr(PatternRecognizer, method)
+
+
+def _merge_names(candidates: list) -> list:
+    """Overlapping PERSON candidates become their union (the model's 吴冠中 and the context
+    recognizer's 吴冠 are one name: redacting the shorter would leave a character of it)."""
+    names = sorted((c for c in candidates if c[5] == "PERSON"), key=lambda c: c[3])
+    if len(names) < 2:
+        return candidates
+    merged: list[list] = []
+    for score, _, priority, start, end, _ in names:
+        if merged and start < merged[-1][4]:
+            last = merged[-1]
+            last[0], last[2], last[4] = min(last[0], score), min(last[2], priority), max(
+                last[4], end)
+        else:
+            merged.append([score, 0, priority, start, end, "PERSON"])
+    return [c for c in candidates if c[5] != "PERSON"] + [
+        (score, start - end, priority, start, end, entity)
+        for score, _, priority, start, end, entity in merged]
+
+
+# A name's alias in brackets right after it (阿特金森（martinatkinson）, StephenBird（中文名：
+# 卓曦文）) or a name in brackets right after its alias (JerryMa(马磊)): the same person
+_ALIAS_AFTER = re.compile(r"\s*[（(](?:中文名|英文名|原名|本名|又名|外文名)?[:：]?\s*"
+                          r"([A-Za-z][A-Za-z .'·-]{1,40}|[\u4e00-\u9fff·]{2,8})\s*[）)]")
+_ALIAS_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'·-]{1,40})\s*[（(]\s*$")
+
+
+def _with_aliases(text: str, spans: list[Span]) -> list[Span]:
+    """Spans plus the bracketed aliases of the names among them (not overlapping any span)."""
+    extra = []
+    for span in spans:
+        if span.entity != "PERSON":
+            continue
+        after = _ALIAS_AFTER.match(text, span.end)
+        if after:
+            extra.append(Span(after.start(1), after.end(1), "PERSON", span.score))
+        before = _ALIAS_BEFORE.search(text, max(0, span.start - 45), span.start)
+        if before and text[span.end:span.end + 1] in ")）":
+            extra.append(Span(before.start(1), before.end(1), "PERSON", span.score))
+    extra = [e for e in extra if not any(e.start < s.end and s.start < e.end for s in spans)]
+    return sorted(spans + extra) if extra else spans
 
 
 class TextScanner:
@@ -176,10 +219,18 @@ class TextScanner:
         candidates = [self._candidates(text) if text else [] for text in texts]
         if self._models:
             self._add_models(texts, candidates)
-        return [self._choose(c) for c in candidates]
+        return [_with_aliases(text, self._choose(c)) if c else []
+                for text, c in zip(texts, candidates, strict=True)]
 
     @staticmethod
     def _choose(candidates: list) -> list[Span]:
+        if len(candidates) < 2:
+            return [Span(start, end, entity, -score)
+                    for score, _, _, start, end, entity in candidates]
+        return TextScanner._winners(_merge_names(candidates))
+
+    @staticmethod
+    def _winners(candidates: list) -> list[Span]:
         if len(candidates) < 2:
             return [Span(start, end, entity, -score)
                     for score, _, _, start, end, entity in candidates]
@@ -195,7 +246,12 @@ class TextScanner:
         return chosen
 
     def redact(self, text: str) -> str:
-        return self._redact(text, self.find(text))
+        return self._redact(text, self._personal(text, self.find(text)))
+
+    @staticmethod
+    def _personal(text: str, spans: list[Span]) -> list[Span]:
+        """The spans to redact: a legal entity's USCC identifies nobody and stays."""
+        return [s for s in spans if identifies_a_person(s.entity, text[s.start:s.end])]
 
     @staticmethod
     def _redact(text: str, spans: list[Span]) -> str:
@@ -212,6 +268,7 @@ class TextScanner:
         counts: Counter = Counter()
         out: list[str | None] = []
         for text, spans in zip(texts, self.find_many(texts), strict=True):
+            spans = self._personal(text, spans) if spans else spans
             if spans:
                 counts.update(s.entity for s in spans)
                 text = self._redact(text, spans)

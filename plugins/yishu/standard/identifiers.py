@@ -96,6 +96,21 @@ def _ric_valid_18(number: str) -> bool:
     return any(first <= born.year <= last for first, last in county_years().get(number[:6], ()))
 
 
+def is_mistyped_resident_id(value: object) -> bool:
+    """An 18-digit number with a real county and birth date (county valid in the birth year,
+    born 1900 or later and not in the future) whose check digit is wrong: a person's ID with a
+    typing error, still personal data."""
+    number = _clean(value)
+    if not _RIC_RE.fullmatch(number) or _ric_valid_18(number):
+        return False
+    try:
+        born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return 1900 <= born.year and born <= dt.date.today() and any(
+        first <= born.year <= last for first, last in county_years().get(number[:6], ()))
+
+
 def is_resident_id(value: object, *, allow_legacy: bool = True) -> bool:
     """18-digit resident ID (MOD 11-2, birth date, county valid in the birth year), or the
     legacy 15-digit form (county + YYMMDD + sequence, no check digit) when allowed."""

@@ -17,6 +17,7 @@ from yishu.deid.recognizers.cn_bank_card_recognizer import CnBankCardRecognizer
 from yishu.deid.recognizers.cn_email_recognizer import CnEmailRecognizer
 from yishu.deid.recognizers.cn_ip_recognizer import CnIpRecognizer
 from yishu.deid.recognizers.cn_lac_person_recognizer import CnLacPersonRecognizer
+from yishu.deid.recognizers.cn_latin_person_recognizer import CnLatinPersonRecognizer
 from yishu.deid.recognizers.cn_passport_recognizer import CnPassportRecognizer
 from yishu.deid.recognizers.cn_person_recognizer import CnPersonRecognizer
 from yishu.deid.recognizers.cn_phone_recognizer import CnPhoneRecognizer
@@ -42,6 +43,14 @@ STRONG_IDENTIFIERS = frozenset(
     {"CN_RESIDENT_ID", "CN_PHONE", "CN_BANK_CARD", "CN_PASSPORT", "CN_USCC"}
 )
 
+
+
+def identifies_a_person(entity: str, found: str) -> bool:
+    """A USCC identifies a person only for an individual business (个体工商户: '92…'): a legal
+    entity's code is public registration data, kept in free text and in the residual scan."""
+    return entity != "CN_USCC" or found.upper().startswith("92")
+
+
 # Context scoring, shared by the Presidio enhancer and TextScanner (Presidio's default numbers)
 CONTEXT_WINDOW_BEFORE = 12
 CONTEXT_WINDOW_AFTER = 4
@@ -66,6 +75,7 @@ def all_recognizers() -> list[EntityRecognizer]:
         CnAddressRecognizer(),
         CnPersonRecognizer(),
         CnLacPersonRecognizer(),
+        CnLatinPersonRecognizer(),
     ]
 
 
@@ -133,4 +143,5 @@ __all__ = [
     "boosted",
     "build_analyzer",
     "has_context",
+    "identifies_a_person",
 ]

@@ -1,4 +1,5 @@
-"""CN_BANK_CARD: 16-19 digit card numbers passing Luhn (identifiers.is_bank_card)."""
+"""CN_BANK_CARD: 16-19 digit card numbers, however written (surface.py). A number passing Luhn
+is a card whatever its issuer; with a card word nearby (卡号, 银行卡...) any 16-19 digits are."""
 
 from __future__ import annotations
 
@@ -6,21 +7,21 @@ import re
 
 from presidio_analyzer import Pattern, PatternRecognizer
 
+from yishu.deid.recognizers.surface import LEFT, RIGHT, digits, plain
 from yishu.standard import identifiers
-from yishu.standard.identifiers import is_resident_id
 
-_LEFT = r"(?<![0-9A-Za-z])(?<![0-9][.,])"
-_RIGHT = r"(?![0-9A-Za-z])(?![.,][0-9])"
+
+def _card_digits(low: int, high: int) -> str:
+    return "|".join(digits(n) for n in range(high, low - 1, -1))  # longest first
 
 
 class CnBankCardRecognizer(PatternRecognizer):
     PATTERNS = [
-        # 62 UnionPay, 4 Visa, 5 Mastercard, 3 JCB/Amex, 9 legacy domestic debit cards;
-        # groups of four may be separated by a space or a dash
-        Pattern("cn_bank_card", _LEFT + r"[3-69][0-9]{3}(?:[ -]?[0-9]{4}){3}(?:[ -]?[0-9]{1,3})?"
-                + _RIGHT, 0.4),
+        # Luhn-valid numbers are lifted to 1.0 by validate_result; others keep this score, which
+        # a card word nearby raises above the threshold
+        Pattern("cn_bank_card", LEFT + f"(?:{_card_digits(16, 19)})" + RIGHT, 0.3),
     ]
-    PREFILTER = r"[0-9]{4}"  # TextScanner skips the patterns without it
+    PREFILTER = digits(16)  # TextScanner skips the patterns without 16 digits, however written
     CONTEXT = [
         "银行卡", "卡号", "账号", "帐号", "借记卡", "信用卡", "储蓄卡", "开户", "银行", "账户",
     ]
@@ -36,12 +37,12 @@ class CnBankCardRecognizer(PatternRecognizer):
         )
 
     def validate_result(self, pattern_text: str) -> bool | None:
-        # a valid resident ID passes Luhn once in ten: it belongs to CN_RESIDENT_ID (and this
-        # cached check is cheaper than Luhn)
-        if len(pattern_text) == 18 and is_resident_id(pattern_text):
+        number = plain(pattern_text)
+        # an 18-digit resident ID, even a mistyped one, belongs to CN_RESIDENT_ID and a valid
+        # USCC to CN_USCC (one in ten passes Luhn; cards are mostly 16 or 19 digits long)
+        if len(number) == 18 and (identifiers.is_resident_id(number)
+                                  or identifiers.is_mistyped_resident_id(number)
+                                  or identifiers.is_uscc(number)):
             return False
-        if not identifiers.is_bank_card(pattern_text):
-            return False
-        # one random number in ten passes Luhn: only UnionPay's 62 prefix is trusted outright,
-        # other prefixes keep the low pattern score and need a context word
-        return True if pattern_text.startswith("62") else None
+        # Luhn: a card of any issuer; otherwise only a card word makes it one (the low score)
+        return True if identifiers.is_bank_card(number) else None

@@ -1,4 +1,5 @@
-"""CN_PHONE: mainland mobile numbers (+86/86, spaces, dashes) and landlines with an area code."""
+"""CN_PHONE: mainland mobile numbers and landlines with an area code, however written
+(surface.py: +86/0086, separators such as spaces, dashes, dots or slashes, full-width digits)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,30 @@ import re
 
 from presidio_analyzer import Pattern, PatternRecognizer
 
+from yishu.deid.recognizers.surface import COUNTRY, DIGIT, LEFT, RIGHT, SEP, digits, plain
+from yishu.deid.recognizers.surface import national_mobile as _national
 from yishu.standard import identifiers
 
-_LEFT = r"(?<![0-9A-Za-z+])(?<![0-9][.,])"
-_RIGHT = r"(?![0-9A-Za-z])(?![.,-][0-9])"
 _PAREN = re.compile(r"[(（](0[0-9]+)[)）] ?")  # (0755) 83212345 -> 0755-83212345
+_ZERO = "[0０]"
+_AREA = f"{_ZERO}[1-9１-９]{DIGIT}{{1,2}}"  # 010, 0755
+_LOCAL = f"[2-9２-９](?:{SEP}?{DIGIT}){{6,7}}"  # 6512345, 8321 2345
+_EXTENSION = f"(?:[-－]{DIGIT}{{1,5}})?"
 
 
 class CnPhoneRecognizer(PatternRecognizer):
     PATTERNS = [
         # 1[3-9]: numbers starting 10/11/12 are not mobiles (order numbers, dates...)
-        Pattern("cn_mobile", _LEFT + r"(?:\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}" + _RIGHT,
-                0.6),
-        Pattern("cn_landline", _LEFT + r"0[1-9][0-9]{1,2}-[2-9][0-9]{6,7}(?:-[0-9]{1,5})?"
-                + _RIGHT, 0.6),
-        # without the dash a 11-12 digit run starting with 0 is ambiguous: needs context
-        Pattern("cn_landline_nodash", _LEFT + r"0[1-9][0-9]{1,2}[2-9][0-9]{6,7}" + _RIGHT, 0.3),
-        Pattern("cn_landline_paren", r"[(（]0[1-9][0-9]{1,2}[)）] ?[2-9][0-9]{6,7}" + _RIGHT, 0.6),
+        Pattern("cn_mobile",
+                LEFT + f"{COUNTRY}?[1１]{SEP}?[3-9３-９](?:{SEP}?{DIGIT}){{9}}" + RIGHT, 0.6),
+        Pattern("cn_landline", LEFT + _AREA + SEP + _LOCAL + _EXTENSION + RIGHT, 0.6),
+        # without a separator a 11-12 digit run starting with 0 is ambiguous: needs context
+        Pattern("cn_landline_nodash", LEFT + _AREA + _LOCAL + RIGHT, 0.3),
+        Pattern("cn_landline_paren", f"[(（]{_AREA}[)）] ?" + _LOCAL + RIGHT, 0.6),
     ]
-    PREFILTER = r"[0-9]{4}"  # TextScanner skips the patterns without it
+    # TextScanner skips the patterns without it: 10 digits (the shortest landline), however
+    # written, or an area code in brackets
+    PREFILTER = f"{digits(10)}|[(（]{_ZERO}"
     CONTEXT = ["电话", "手机", "联系", "致电", "来电", "号码", "座机", "固话", "tel", "mobile"]
 
     def __init__(self, supported_language: str = "zh"):
@@ -40,4 +46,8 @@ class CnPhoneRecognizer(PatternRecognizer):
     def validate_result(self, pattern_text: str) -> bool | None:
         # no check digit on phones: shape checks only reject, they never lift to 1.0
         text = _PAREN.sub(r"\1-", pattern_text) if pattern_text[0] in "(（" else pattern_text
-        return None if identifiers.is_phone(text) else False
+        number = _national(text)
+        if identifiers.is_mobile(number):
+            return None
+        number = plain(text)  # with its extension (-801): area code and number come first
+        return None if any(identifiers.is_landline(number[:n]) for n in (10, 11, 12)) else False
