@@ -67,12 +67,19 @@ def create_app(res: Resources | None = None) -> FastAPI:
     def public_key():
         return resources().keys.public_key_pem()
 
+    @app.get("/api/v1/revocations",
+             summary="Withdrawn versions, signed by the bureau (check with the pinned key)")
+    def revocations():
+        from yishu.pipeline.withdrawal import revocation_list
+
+        return revocation_list(resources())
+
     @app.get("/api/v1/products", summary="The products this licence may receive")
     def products(request: Request, grant: Grant = Depends(grant_of)):
         res = resources()
         listed = []
         for name in offer.licensed_products(res, grant):
-            allowed = offer.versions(res, grant, name)
+            allowed = offer.deliverable(offer.versions(res, grant, name))
             product = res.catalog.products[name]
             listed.append({"product": name, "title_zh": product.title_zh,
                            "title_en": product.title_en, "zone": product.zone,
@@ -85,7 +92,7 @@ def create_app(res: Resources | None = None) -> FastAPI:
     @app.get("/api/v1/products/{product}", summary="One product and its latest version")
     def product_detail(product: str, request: Request, grant: Grant = Depends(grant_of)):
         res = resources()
-        allowed = offer.versions(res, grant, product)
+        allowed = offer.deliverable(offer.versions(res, grant, product))
         spec = res.catalog.products[product]
         served(request, grant, product=product)
         return {"product": product, "title_zh": spec.title_zh, "title_en": spec.title_en,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from yishu.access import audit
 from yishu.access.tokens import AccessDenied, Grant
 from yishu.db.models import ProductVersion
 from yishu.definitions import LEVELS
@@ -31,7 +32,8 @@ def check_product(res: Resources, grant: Grant, product: str) -> None:
 
 
 def versions(res: Resources, grant: Grant, product: str) -> list[ProductVersion]:
-    """The versions of a licensed product this licence's level allows, oldest first."""
+    """The versions of a licensed product this licence's level allows, oldest first
+    (withdrawn ones included, marked as such by `describe`)."""
     check_product(res, grant, product)
     with res.db.session() as s:
         found = list(s.scalars(select(ProductVersion).where(ProductVersion.product == product)
@@ -51,7 +53,15 @@ def version(res: Resources, grant: Grant, product: str, number: int) -> ProductV
         raise AccessDenied(403, "level_too_high", f"'{product}' v{number} is "
                            f"{found.security_level}, above this licence's {grant.max_level}",
                            "apply for a licence with a higher level")
+    if found.withdrawn_at is not None:
+        raise AccessDenied(403, "withdrawn_version", f"'{product}' v{number} was withdrawn: "
+                           f"{found.withdrawn_reason}", "use a later version (GET "
+                           f"/api/v1/products/{product}/versions) and stop using this one")
     return found
+
+
+def deliverable(found: list[ProductVersion]) -> list[ProductVersion]:
+    return [v for v in found if v.withdrawn_at is None]
 
 
 def describe(v: ProductVersion) -> dict:
@@ -59,4 +69,6 @@ def describe(v: ProductVersion) -> dict:
     return {"product": v.product, "version": v.version, "zone": v.zone,
             "partition": v.partition, "rows": v.rows, "security_level": v.security_level,
             "quality_grade": v.quality_grade, "published_at": v.created_at.isoformat(),
-            "files": body.get("files", {}), "schema": body.get("schema", {})}
+            "files": body.get("files", {}), "schema": body.get("schema", {}),
+            "withdrawn": None if v.withdrawn_at is None else {
+                "at": audit.utc(v.withdrawn_at).isoformat(), "reason": v.withdrawn_reason}}

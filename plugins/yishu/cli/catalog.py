@@ -61,3 +61,23 @@ def catalog_show(ctx: typer.Context, product: str = typer.Argument(..., help="pr
     console.print("  audit:        " + (f"entry #{audit['seq']} by {audit['actor']} at "
                                         f"{audit['at'][:19]}" if audit else "[red]no entry[/]"),
                   highlight=False)
+
+
+version_app = typer.Typer(help="Published product versions.", no_args_is_help=True)
+
+
+@version_app.command("withdraw")
+def version_withdraw(ctx: typer.Context, product: str = typer.Argument(...),
+                     version: int = typer.Argument(..., min=1),
+                     reason: str = typer.Option(..., help="why (audited, and in the list)"),
+                     actor: str = typer.Option(None, help="who acts (default: OS user)")):
+    """Withdraw a version: never delivered again, listed as withdrawn by the API and in the
+    signed revocation list (GET /api/v1/revocations) that `yishu voucher verify` consults."""
+    from yishu.pipeline.withdrawal import withdraw
+
+    try:
+        found = withdraw(resources(ctx), product, version, reason, actor)
+    except UserInputError as exc:
+        fail(str(exc))
+    console.print(f"{found.zone}/{product} v{version} withdrawn: {found.withdrawn_reason}",
+                  highlight=False)

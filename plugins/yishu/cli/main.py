@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from yishu.cli import access, deid, licensing, pipeline, server, steward
-from yishu.cli.catalog import catalog_app
+from yishu.cli.catalog import catalog_app, version_app
 from yishu.cli.common import fail
 from yishu.cli.voucher import voucher_app
 from yishu.errors import UserInputError
@@ -32,6 +32,7 @@ app = typer.Typer(help="Yishu (一数): public-data authorized operation pipelin
 
 app.command()(pipeline.check)
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(version_app, name="version")
 app.add_typer(steward.quarantine_app, name="quarantine")
 app.add_typer(pipeline.expectations_app, name="expectations")
 app.add_typer(voucher_app, name="voucher")

@@ -41,7 +41,10 @@ def voucher_verify(ctx: typer.Context,
                    folder: Path = typer.Argument(..., help="a product version folder"),
                    trusted_key: Path | None = typer.Option(
                        None, help="the bureau's public key (PEM), e.g. bureau.pub "
-                       "(default: YISHU_TRUSTED_KEY, else this installation's own key)")):
+                       "(default: YISHU_TRUSTED_KEY, else this installation's own key)"),
+                   revocations: str | None = typer.Option(
+                       None, help="the bureau's signed revocation list: a file, or the URL "
+                       "of GET /api/v1/revocations (checked with the same pinned key)")):
     """Verify a version offline with the pinned bureau key: the signature, and that the
     folder holds exactly the files the voucher lists, each with its SHA-256."""
     from yishu.pipeline.voucher import VOUCHER_FILE, load_trusted_key, verify
@@ -67,6 +70,8 @@ def voucher_verify(ctx: typer.Context,
     if problems:
         fail(f"voucher does not verify with {pinned_by}")
     body = voucher["body"]
+    if revocations is not None:
+        _check_not_withdrawn(voucher, pem, revocations)
     console.print(f"[green]✓[/] {body.get('product')} v{body.get('version')} "
                   f"({body.get('zone')}): signature valid with {pinned_by}; the folder holds "
                   f"exactly its {len(body['files'])} file(s), each unchanged", highlight=False)
@@ -90,3 +95,29 @@ def _trusted_key(ctx: typer.Context, option: Path | None) -> tuple[str, str]:
         fail(f"no trusted bureau key: a voucher is checked only against a key you pinned, "
              f"never the one it carries; {HOW_TO_PIN}")
     return own, f"this installation's signing key ({res.settings.home / 'keys'})"
+
+
+def _check_not_withdrawn(voucher: dict, pem: str, source: str) -> None:
+    """Fail if the bureau's signed revocation list names this voucher."""
+    import urllib.error
+    import urllib.request
+
+    from yishu.pipeline.withdrawal import revoked_entry
+
+    try:
+        if source.startswith(("http://", "https://")):
+            with urllib.request.urlopen(source, timeout=30) as response:  # noqa: S310
+                text = response.read().decode("utf-8")
+        else:
+            text = Path(source).read_text(encoding="utf-8")
+        entry = revoked_entry(json.loads(text), voucher, pem)
+    except (OSError, urllib.error.URLError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail(f"--revocations {source}: could not be read ({exc}): without the list, a "
+             "withdrawal cannot be ruled out; retry, or verify offline without --revocations")
+    except UserInputError as exc:
+        fail(f"--revocations {source}: {exc}")
+    if entry is not None:
+        fail(f"{voucher['body'].get('product')} v{voucher['body'].get('version')} was "
+             f"withdrawn on {entry.get('withdrawn_at', '?')[:10]}: {entry.get('reason')}; do "
+             "not use it")
+    console.print("[green]✓[/] not in the bureau's revocation list", highlight=False)

@@ -81,6 +81,9 @@ class ProductVersion(Base):
     path: Mapped[str] = mapped_column(Text)
     voucher: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # withdrawn (撤回): no longer delivered, listed in the signed revocation list
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class VersionReservation(Base):

@@ -83,24 +83,30 @@ def verify(voucher: object, trusted_key_pem: str, folder: Path | None = None) ->
     """Problems with a voucher (empty when valid): its signature checked with the pinned
     bureau key only, and, given the version folder, exactly the files it lists with their
     SHA-256. A malformed voucher or key raises `VoucherError`."""
-    trusted = load_trusted_key(trusted_key_pem)
     voucher = check_shape(voucher)
-    problems = []
-    if voucher["algorithm"] != "Ed25519":
-        problems.append(f"algorithm '{voucher['algorithm']}' is not Ed25519")
-    try:
-        trusted.verify(base64.b64decode(voucher["signature"], validate=True),
-                       canonical(voucher["body"]))
-    except (InvalidSignature, ValueError, binascii.Error):
-        if str(voucher.get("public_key", "")).strip() != public_key_pem(trusted).strip():
-            problems.append("not signed by the bureau's trusted key: the voucher was re-signed "
-                            "with another key (forged), or the trusted key is not the bureau's")
-        else:
-            problems.append("signature does not match the voucher body: it was altered or "
-                            "forged")
+    problems = [p for p in [check_signature(voucher, trusted_key_pem)] if p]
     if folder is not None:
         problems += _folder_problems(voucher["body"]["files"], Path(folder))
     return problems
+
+
+def check_signature(signed: dict, trusted_key_pem: str, what: str = "the voucher") -> str | None:
+    """What is wrong with the signature of a document the bureau signed (a voucher, the
+    revocation list), checked with the pinned key only; None when it is valid."""
+    trusted = load_trusted_key(trusted_key_pem)
+    if not isinstance(signed.get("signature"), str) or not isinstance(signed.get("body"), dict):
+        raise VoucherError("field 'signature' or 'body' is missing: not signed by Yishu")
+    if signed.get("algorithm") != "Ed25519":
+        return f"algorithm '{signed.get('algorithm')}' is not Ed25519"
+    try:
+        trusted.verify(base64.b64decode(signed["signature"], validate=True),
+                       canonical(signed["body"]))
+    except (InvalidSignature, ValueError, binascii.Error):
+        if str(signed.get("public_key", "")).strip() != public_key_pem(trusted).strip():
+            return (f"not signed by the bureau's trusted key: {what} was re-signed with "
+                    "another key (forged), or the trusted key is not the bureau's")
+        return f"signature does not match {what} body: it was altered or forged"
+    return None
 
 
 def _folder_problems(files: dict[str, str], folder: Path) -> list[str]:
