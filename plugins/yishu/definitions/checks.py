@@ -88,18 +88,51 @@ def _check_source(source: Source, problems: list[str]) -> None:
         problems.append(f"{path}: name: source name '{source.name}' is not lower_snake_case: "
                         "rename it and its file, e.g. health_visits (a lowercase letter, then "
                         "lowercase letters, digits, _)")
-    try:
-        codecs.lookup(source.encoding)
-    except LookupError:
-        problems.append(f"{path}: encoding: unknown encoding '{source.encoding}': use one "
-                        "Python knows, e.g. utf-8, gb18030 or utf-8-sig")
-    try:
-        source.location.format(**{name: "x" for name in LOCATION_PLACEHOLDERS})
-    except (KeyError, ValueError, IndexError, AttributeError, TypeError) as exc:
-        problems.append(f"{path}: location: '{source.location}' cannot be filled in "
-                        f"({type(exc).__name__}: {exc}): use only the placeholders "
-                        + ", ".join(f"{{{n}}}" for n in LOCATION_PLACEHOLDERS)
-                        + " (write {{ and }} for literal braces)")
+    if source.encoding is not None:
+        try:
+            codecs.lookup(source.encoding)
+        except LookupError:
+            problems.append(f"{path}: encoding: unknown encoding '{source.encoding}': use one "
+                            "Python knows, e.g. utf-8, gb18030 or utf-8-sig, or leave it out "
+                            "to detect it")
+    _check_connector(source, problems)
+
+
+def _check_connector(source: Source, problems: list[str]) -> None:
+    """The block the source's `connector` needs is there, and only that one."""
+    path, kind = source.file, source.connector
+    blocks = {"file": source.location, "http": source.http, "sql": source.sql}
+    field = "location" if kind == "file" else kind
+    if blocks[kind] is None:
+        problems.append(f"{path}: {field}: missing for `connector: {kind}`: add it (see README, "
+                        "'The catalog')")
+    for other, value in blocks.items():
+        if other != kind and value is not None:
+            problems.append(f"{path}: {'location' if other == 'file' else other}: not used by "
+                            f"`connector: {kind}`: remove it or change `connector:`")
+    if source.location is not None:
+        try:
+            source.location.format(**{name: "x" for name in LOCATION_PLACEHOLDERS})
+        except (KeyError, ValueError, IndexError, AttributeError, TypeError) as exc:
+            problems.append(f"{path}: location: '{source.location}' cannot be filled in "
+                            f"({type(exc).__name__}: {exc}): use only the placeholders "
+                            + ", ".join(f"{{{n}}}" for n in LOCATION_PLACEHOLDERS)
+                            + " (write {{ and }} for literal braces)")
+    if source.sheet is not None and source.format != "xlsx":
+        problems.append(f"{path}: sheet: only `format: xlsx` has sheets: remove it")
+    if sql := source.sql:
+        if (sql.table is None) == (sql.query is None):
+            problems.append(f"{path}: sql: give exactly one of `table:` or `query:`")
+        if (sql.url is None) == (sql.url_env is None):
+            problems.append(f"{path}: sql: give exactly one of `url:` or `url_env:` (the name "
+                            "of the environment variable holding the URL)")
+        if sql.url and re.search(r"://[^/@]*:[^/@]*@", sql.url):
+            problems.append(f"{path}: sql.url: holds a password: never write secrets in YAML; "
+                            "put the URL in an environment variable named by `url_env:`")
+    if (http := source.http) and http.pagination.type == "cursor" and not (
+            http.pagination.cursor_path):
+        problems.append(f"{path}: http.pagination.cursor_path: cursor pagination needs the "
+                        "path of the next cursor in a response (e.g. next_cursor)")
 
 
 def _check_authority(cat: Catalog, problems: list[str]) -> None:
