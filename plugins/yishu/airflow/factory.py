@@ -61,11 +61,13 @@ def collect_dag(source: Source):
     def collect_source():
         @task
         def collect(**context) -> dict:
+            from yishu.db.watermarks import Watermarks
             from yishu.sources.collect import collect as collect_partition
 
             res = _resources()
             return collect_partition(source, partition_of(context), settings=res.settings,
-                                     storage=res.storage).to_dict()
+                                     storage=res.storage,
+                                     watermarks=Watermarks(res.db)).to_dict()
 
         @task
         def validate(ref: dict) -> dict:

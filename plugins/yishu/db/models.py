@@ -141,3 +141,19 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class SourceWatermark(Base):
+    """How far an incremental source was read for one partition: rows with a watermark above
+    `low` and up to `high` (JSON-typed values). A rerun of the partition reads the same range;
+    a new partition starts above the highest `high` before it."""
+
+    __tablename__ = "source_watermarks"
+    __table_args__ = (UniqueConstraint("source", "partition"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    partition: Mapped[str] = mapped_column(String(10))
+    low: Mapped[str | None] = mapped_column(Text, nullable=True)
+    high: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
