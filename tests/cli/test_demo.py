@@ -31,3 +31,18 @@ def test_a_missing_source_file_is_one_clear_line_and_the_demo_goes_on(res, catal
                for line in lines)
     assert any("collect__futian_weather" in line and "landed" in line for line in lines)
     assert "Traceback" not in out.getvalue()
+
+
+def test_yishu_run_of_a_missing_file_ends_in_one_line(res, catalog_copy):
+    from typer.testing import CliRunner
+
+    from yishu.cli import app
+
+    spec = catalog_copy / "catalog" / "sources" / "ev_stations.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace(
+        "samples/urbanev/inf_raw.csv", "samples/urbanev/missing.csv"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "ev_stations", "--partition", PARTITION])
+    assert result.exit_code == 1
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("error: source file ") and "missing.csv not found" in last
+    assert "Traceback" not in result.output

@@ -63,11 +63,17 @@ def collect_dag(source: Source):
         def collect(**context) -> dict:
             from yishu.db.watermarks import Watermarks
             from yishu.sources.collect import collect as collect_partition
+            from yishu.sources.delivery import SourceUnavailable
 
             res = _resources()
-            return collect_partition(source, partition_of(context), settings=res.settings,
-                                     storage=res.storage,
-                                     watermarks=Watermarks(res.db)).to_dict()
+            try:
+                return collect_partition(source, partition_of(context), settings=res.settings,
+                                         storage=res.storage,
+                                         watermarks=Watermarks(res.db)).to_dict()
+            except SourceUnavailable as exc:
+                # Nothing arrived: the task fails (and is retried) with the reason as its one
+                # log line; Airflow logs a SystemExit without a traceback.
+                raise SystemExit(str(exc)) from None
 
         @task
         def validate(ref: dict) -> dict:

@@ -74,6 +74,11 @@ def run(ctx: typer.Context,
     with console.status(f"running {dag_id} for {partition} (real Airflow, dag.test)…"):
         result = run_dag(res.settings, dag_id, partition)
     _print_run(res, name, partition, result)
+    if result.state != "success" and name in cat.sources:
+        from yishu.sources.collect import why_not_collected
+
+        if why := why_not_collected(cat.sources[name], partition, settings=res.settings):
+            fail(why)
     if result.state != "success":
         fail(f"{dag_id} ended {result.state}: see the task logs under "
              f"{res.settings.airflow_home / 'logs'}")
