@@ -78,7 +78,23 @@ def conform(table: pa.Table, source: Source, where: str) -> tuple[pa.Table | Non
                       "fix the export or the source's `columns:`")
     extra = [c for c in names if c not in source.columns]
     table = table.select(list(source.columns))  # undeclared columns never enter the zone
+    if damaged := _control_characters(table):
+        return None, f"{where}: {damaged}: the export is damaged: fix it and deliver it again"
     return table.replace_schema_metadata({"undeclared_columns": ",".join(extra)}), None
+
+
+def _control_characters(table: pa.Table) -> str | None:
+    """A NUL byte or a byte order mark (U+FEFF) inside a value: the mark of a damaged export
+    (files joined together, binary data), never data."""
+    import pyarrow.compute as pc
+
+    for name in table.column_names:
+        for char, what in (("\x00", "a NUL byte"), ("\ufeff", "a byte order mark (U+FEFF)")):
+            hits = pc.match_substring(table[name], char)
+            if count := pc.sum(hits).as_py():
+                row = pc.index(hits, True).as_py() + 1
+                return f"column {name}: {count} value(s) hold {what} (first in data row {row})"
+    return None
 
 
 def collect(source: Source, partition: str, *, settings: Settings, storage: Storage,

@@ -70,7 +70,11 @@ def _csv(path: Path, where: str, encoding: str | None) -> pa.Table:
         if "invalid UTF8" in str(exc):
             raise Unreadable(f"{where}: not valid {codec} ({exc}): the file mixes encodings "
                              "or was cut short: re-export it whole in one encoding") from None
-        raise
+        if "straddling" in str(exc):
+            raise Unreadable(f"{where}: malformed CSV: a field or row runs over many megabytes "
+                             "(an unclosed quote, or a huge value): fix the file") from None
+        raise Unreadable(f"{where}: malformed CSV ({exc}): fix the file and collect again") \
+            from None
 
 
 def cell_text(value) -> str | None:
@@ -102,15 +106,32 @@ def _xlsx(path: Path, where: str, sheet: str | None) -> pa.Table:
         if sheet is not None and sheet not in book.sheetnames:
             raise Unreadable(f"{where}: no sheet '{sheet}' (sheets: {book.sheetnames}): fix "
                              "`sheet:` in the source")
-        rows = (book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True)
+        name = sheet or book.sheetnames[0]
+        formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        rows = _checked_rows(book[name].iter_rows(), formulas[name].iter_rows(values_only=True),
+                             where)
         header = [cell_text(h) or f"column_{i + 1}" for i, h in enumerate(next(rows, ()))]
         body = [tuple(r[:len(header)]) + (None,) * (len(header) - len(r)) for r in rows
                 if any(v is not None for v in r)]
+        formulas.close()
     finally:
         book.close()
     columns = list(zip(*body, strict=True)) if body else [()] * len(header)
     return pa.table([pa.array([cell_text(v) for v in col], pa.string()) for col in columns],
                     names=header)
+
+
+def _checked_rows(cells, formulas, where: str):
+    """Row values; a formula whose computed value is not saved in the file is refused (its
+    value would silently read as empty)."""
+    for row, written in zip(cells, formulas, strict=False):
+        values = tuple(c.value for c in row)
+        for cell, value, text in zip(row, values, written, strict=False):
+            if value is None and isinstance(text, str) and text.startswith("="):
+                raise Unreadable(f"{where}: cell {cell.coordinate} holds the formula {text} "
+                                 "without its computed value: open and save the workbook in "
+                                 "Excel (or export values only) and deliver it again")
+        yield values
 
 
 def _jsonl(path: Path, where: str) -> list[dict]:
