@@ -62,6 +62,8 @@ CORPUS = {
     "duplicate_header": ("csv", "time,T,T,P0,P,U,nRAIN,Td\n2022/9/1 0:00,1,1,2,3,4,0,5\n",
                          "more than once"),
     "missing_columns": ("csv", "time,T\n2022/9/1 0:00,27.3\n", "missing column(s)"),
+    "renamed_column": ("csv", HEADER.replace(",Td", ",dew_point") + ROW,
+                       "missing column(s) ['Td'] declared in"),
     "cut_mid_row": ("csv", (HEADER + ROW + "二〇二二,1,2,3,4,0,5\n").encode("utf-8")[:-9],
                     "malformed CSV"),
     "cut_mid_character": ("csv", (HEADER + ROW + "2022/9/1 1:00,1,2,3,4,0,二〇").encode()[:-1],

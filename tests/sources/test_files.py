@@ -119,3 +119,19 @@ def test_paths_never_leave_the_source_folder(fresh_res, tmp_path):
     with pytest.raises(SourceUnavailable, match="outside the source's folder"):
         _collect(fresh_res, _source(str(inbox / "*.csv")))
     assert not list((fresh_res.settings.home / "raw").rglob("*.csv"))  # nothing was read
+
+
+def test_json_lines_values_stay_as_written(tmp_path):
+    """Dates and numbers are not re-inferred (2015-03-02 stays that text, 007 keeps zeros)."""
+    from yishu.sources.readers import read_table
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"d": "2015-03-02", "n": "007", "x": null}\n'
+                    '{"d": "2015-03-03 08:00:00", "n": "12", "x": "a"}\n', encoding="utf-8")
+    table = read_table(path, "jsonl", where=str(path))
+    assert table.to_pydict() == {"d": ["2015-03-02", "2015-03-03 08:00:00"],
+                                 "n": ["007", "12"], "x": [None, "a"]}
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('{"n": 1.50, "b": true}\n{"n": "x", "b": false}\n', encoding="utf-8")
+    assert read_table(mixed, "jsonl", where=str(mixed)).to_pydict() == {
+        "n": ["1.5", "x"], "b": ["True", "False"]}

@@ -66,17 +66,20 @@ def why_not_collected(source: Source, partition: str, *, settings: Settings) -> 
 
 
 def conform(table: pa.Table, source: Source, where: str) -> tuple[pa.Table | None, str | None]:
-    """The declared columns of a parsed table, or why it cannot be used."""
+    """The declared columns of a parsed table, or why it cannot be used (schema drift: a
+    repeated or missing column stops the batch; an undeclared column never enters the zone
+    and is recorded in the snapshot's metadata)."""
     names = table.column_names
     repeated = sorted({c for c in names if names.count(c) > 1})
     if repeated:
         return None, (f"{where}: column(s) {repeated} appear more than once in the header: "
                       "fix the export")
     missing = [c for c in source.columns if c not in names]
-    if missing:
-        return None, (f"{where}: missing column(s) {missing} declared in {source.file}: "
-                      "fix the export or the source's `columns:`")
     extra = [c for c in names if c not in source.columns]
+    if missing:
+        renamed = f" (renamed to {extra}?)" if extra and len(extra) == len(missing) else ""
+        return None, (f"{where}: missing column(s) {missing} declared in {source.file}"
+                      f"{renamed}: fix the export or the source's `columns:`")
     table = table.select(list(source.columns))  # undeclared columns never enter the zone
     if damaged := _control_characters(table):
         return None, f"{where}: {damaged}: the export is damaged: fix it and deliver it again"

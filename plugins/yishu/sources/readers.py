@@ -37,7 +37,7 @@ def read_table(path: Path, fmt: str, *, where: str, encoding: str | None = None,
             table = pq.read_table(path)
             return table.cast(pa.schema([(f.name, pa.string()) for f in table.schema]))
         if fmt == "jsonl":
-            return records_table(_jsonl(path, where), where)
+            return _jsonl_table(path, where)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         raise Unreadable(f"{where}: not a readable {fmt} file ({exc}): fix the file or "
                          "the source's `format:`") from None
@@ -132,6 +132,27 @@ def _checked_rows(cells, formulas, where: str):
                                  "without its computed value: open and save the workbook in "
                                  "Excel (or export values only) and deliver it again")
         yield values
+
+
+def _jsonl_table(path: Path, where: str) -> pa.Table:
+    """Arrow's JSON reader (fast, multi-threaded) when every column has one type; else line
+    by line, which also names the first bad line."""
+    import pyarrow.json as pj
+
+    if path.stat().st_size:
+        try:
+            with open(path, encoding="utf-8") as fh:  # the first record's keys are read as
+                first = json.loads(fh.readline())  # text: no date or number inference
+            schema = pa.schema([(name, pa.string()) for name in first])
+            table = pj.read_json(path, parse_options=pj.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="infer"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, TypeError):
+            pass
+        else:
+            if all(pa.types.is_string(t) or pa.types.is_null(t) or pa.types.is_integer(t)
+                   for t in table.schema.types):  # text as it was written
+                return table.cast(pa.schema([(n, pa.string()) for n in table.column_names]))
+    return records_table(_jsonl(path, where), where)
 
 
 def _jsonl(path: Path, where: str) -> list[dict]:

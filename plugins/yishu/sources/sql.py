@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
@@ -66,32 +67,40 @@ def fetch(source: Source, partition: str, settings: Settings, watermarks) -> Del
     low, high, _ = watermarks.bounds(source.name, partition) if spec.watermark else (
         None, None, False)
     where = f"{source.sql.table or 'query'} of {source.file.name if source.file else source.name}"
-    engine = sa.create_engine(_url(source, settings))
-    lines: list[bytes] = []
-    reached = low
-    try:
-        with engine.connect() as connection:
-            result = connection.execution_options(stream_results=True,
-                                                  yield_per=BATCH_ROWS).execute(
-                _statement(source, engine, low, high))
-            names = list(result.keys())
-            for row in result:
-                record = dict(zip(names, row, strict=True))
-                if spec.watermark:
-                    reached = record[spec.watermark]
-                lines.append(_line(record))
-    except (SQLAlchemyError, KeyError) as exc:
-        reason = getattr(exc, "orig", None) or exc
-        raise SourceUnavailable(f"{source.file}: sql: the database refused the read "
-                                f"({type(reason).__name__}: {str(reason).splitlines()[0]}): "
-                                "check `table:`/`query:`, `watermark:` and the URL") from None
-    finally:
-        engine.dispose()
+    url = _url(source, settings)
+    reached = [low]  # the highest watermark streamed so far
+
+    def rows() -> Iterator[bytes]:
+        """JSON Lines straight from the cursor into the raw zone (memory stays flat)."""
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as connection:
+                result = connection.execution_options(stream_results=True,
+                                                      yield_per=BATCH_ROWS).execute(
+                    _statement(source, engine, low, high))
+                names = list(result.keys())
+                for part in result.partitions():
+                    lines = []
+                    for row in part:
+                        record = dict(zip(names, row, strict=True))
+                        lines.append(_line(record))
+                    if spec.watermark and part:
+                        reached[0] = dict(zip(names, part[-1], strict=True))[spec.watermark]
+                    yield b"".join(lines)
+        except (SQLAlchemyError, KeyError) as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise SourceUnavailable(f"{source.file}: sql: the database refused the read "
+                                    f"({type(reason).__name__}: {str(reason).splitlines()[0]}"
+                                    "): check `table:`/`query:`, `watermark:` and the URL") \
+                from None
+        finally:
+            engine.dispose()
+
     stored = None
     if spec.watermark:
-        top = reached if high is None else high
-        stored = functools.partial(watermarks.record, source.name, partition, low, top)
-    return Delivery(chunks=iter(lines), suffix=".jsonl", where=where, stored=stored,
+        def stored():
+            watermarks.record(source.name, partition, low, reached[0] if high is None else high)
+    return Delivery(chunks=rows(), suffix=".jsonl", where=where, stored=stored,
                     read=functools.partial(read_table, fmt="jsonl", where=where))
 
 
