@@ -59,6 +59,12 @@ def _unknown_policy(policy: str, field: str) -> str | None:
 
 def _check_element(element: Element, path: Path, problems: list[str]) -> None:
     where = f"{path}: elements.{element.name}"
+    if element.pattern is not None:
+        try:
+            re.compile(element.pattern)
+        except re.error as exc:
+            problems.append(f"{where}.pattern: '{element.pattern}' is not a valid regular "
+                            f"expression ({exc}): fix it (YAML: quote it in single quotes)")
     if element.validator and element.validator not in VALIDATORS:
         problems.append(f"{where}.validator: unknown validator '{element.validator}': "
                         f"use one of {sorted(VALIDATORS)}")
@@ -96,6 +102,21 @@ def _check_source(source: Source, problems: list[str]) -> None:
                             "Python knows, e.g. utf-8, gb18030 or utf-8-sig, or leave it out "
                             "to detect it")
     _check_connector(source, problems)
+    if source.schedule is not None and not _valid_schedule(source.schedule):
+        problems.append(f"{path}: schedule: '{source.schedule}' is neither a cron expression "
+                        f"nor one of {list(SCHEDULE_PRESETS)}: fix it (it would break the "
+                        "import of every DAG)")
+
+
+SCHEDULE_PRESETS = ("@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly",
+                    "@quarterly", "@yearly", "@annually")
+
+
+def _valid_schedule(schedule: str) -> bool:
+    from croniter import croniter
+
+    return schedule in SCHEDULE_PRESETS or (not schedule.startswith("@")
+                                            and croniter.is_valid(schedule))
 
 
 def _check_connector(source: Source, problems: list[str]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from yishu.definitions import safe_yaml
 from yishu.definitions.checks import check_files, check_references
 from yishu.definitions.models import (
     Catalog,
@@ -23,6 +24,7 @@ from yishu.definitions.models import (
     Zone,
 )
 from yishu.definitions.problems import CatalogError, describe, validation_problems
+from yishu.definitions.quality_spec import check_quality
 
 # Fields the loader fills in, which users do not write: an entry's name is its YAML key.
 _FILLED: dict[type, frozenset[str]] = {
@@ -44,6 +46,7 @@ def load_catalog(root: Path) -> Catalog:
                 if (p := _load_file(path, Product, ProductColumn, problems))}
     cat = Catalog(elements, zones, sources, products, root)
     check_files(cat, problems)
+    check_quality(root / "quality.yaml", _read_yaml(root / "quality.yaml", problems), problems)
     if not problems:
         check_references(cat, problems)
     if problems:
@@ -53,7 +56,10 @@ def load_catalog(root: Path) -> Catalog:
 
 def _read_yaml(path: Path, problems: list[str]) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml.load(path.read_text(encoding="utf-8"))
+    except safe_yaml.YAMLLimit as exc:
+        problems.append(f"{path}: {exc}")
+        return {}
     except FileNotFoundError:
         problems.append(f"{path}: file is missing: create it (see README, 'The catalog')")
         return {}
