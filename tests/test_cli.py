@@ -191,3 +191,19 @@ def test_bad_partition_and_bad_voucher_get_one_message(tmp_path):
     assert key.exit_code == 1 and "no such file" in key.output
     pem = runner.invoke(app, ["voucher", "public-key"])
     assert pem.exit_code == 0 and "BEGIN PUBLIC KEY" in pem.output
+
+
+def test_a_workbook_that_is_not_a_zip_is_one_message(tmp_path):
+    fake = tmp_path / "fake.xlsx"
+    fake.write_bytes(b"this is not a workbook")
+    for command in (["scan", str(fake)], ["deidentify", str(fake), "-o",
+                                          str(tmp_path / "o.csv"), "--auto"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1 and "fake.xlsx: cannot be read" in result.output, \
+            result.output
+        assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
+
+
+def test_sample_rows_have_an_upper_bound(tmp_path):
+    result = runner.invoke(app, ["sample", "--rows", "100000000"])
+    assert result.exit_code == 2 and "less than or equal to 5000000" in result.output

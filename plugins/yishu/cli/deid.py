@@ -27,15 +27,18 @@ def _input_file(path: Path) -> Path:
 
 def _readable(action, path: Path):
     """Run a file reader; a malformed file becomes one message naming it."""
+    import zipfile
+
     import pyarrow as pa
 
     try:
         return action()
     except UserInputError as exc:
         fail(str(exc))
-    except (pa.ArrowInvalid, UnicodeDecodeError, ValueError, OSError, KeyError) as exc:
-        fail(f"{path}: cannot be read ({str(exc).splitlines()[0][:200]}): check the file is "
-             "UTF-8 CSV with a header row, Parquet or .xlsx")
+    except (pa.ArrowInvalid, UnicodeDecodeError, ValueError, OSError, KeyError,
+            zipfile.BadZipFile) as exc:
+        fail(f"{path}: cannot be read ({(str(exc).splitlines() or [''])[0][:200]}): check the "
+             "file is CSV with a header row (UTF-8 or GB18030), Parquet or .xlsx")
 
 
 def scan(file: Path = typer.Argument(..., help="CSV, Parquet or Excel file"),

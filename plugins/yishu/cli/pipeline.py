@@ -8,6 +8,8 @@ from yishu.cli.common import DEMO_PARTITION, catalog, console, fail, partition_o
 from yishu.cli.tables import batch_line, product_run_line
 from yishu.definitions import CatalogError
 
+MAX_SAMPLE_ROWS = 5_000_000  # about 1 GB of CSV: more would fill the disk by a typo
+
 expectations_app = typer.Typer(help="The expectation suites (one per source).",
                                no_args_is_help=True)
 
@@ -38,7 +40,8 @@ def expectations_build(ctx: typer.Context):
 
 
 def sample(ctx: typer.Context,
-           rows: int = typer.Option(2000, min=1, help="rows of health_visits (others fewer)"),
+           rows: int = typer.Option(2000, min=1, max=MAX_SAMPLE_ROWS,
+                                    help="rows of health_visits (others fewer)"),
            seed: int = typer.Option(7, help="seed: the same seed gives the same files"),
            partition: str = typer.Option(DEMO_PARTITION, help="partition date YYYY-MM-DD",
                                          callback=partition_option),
