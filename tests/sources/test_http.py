@@ -114,14 +114,24 @@ def test_pagination_reads_every_record_once(fresh_res, settings, api, path, reco
                                                    pagination=pagination))
     assert result.problem is None, result.problem
     assert _ids(result) == [s["station_id"] for s in STATIONS]
-    assert len(Api.seen) == 3 and all(auth == f"Bearer {TOKEN}" for *_, auth in Api.seen)
+    pages = 3 if pagination.type == "cursor" else 4  # page/offset: until an empty page
+    assert len(Api.seen) == pages and all(auth == f"Bearer {TOKEN}" for *_, auth in Api.seen)
     table = pq.read_table(result.snapshot)
     assert table.column("charge_count").to_pylist()[:3] == ["0", "1", "2"]  # values as text
-    pages = Path(result.original).read_text(encoding="utf-8").splitlines()
-    assert len(pages) == 3 and TOKEN not in "".join(pages)  # bodies kept, never the token
+    bodies = Path(result.original).read_text(encoding="utf-8").splitlines()
+    assert len(bodies) == pages and TOKEN not in "".join(bodies)  # kept, never the token
     again = _collect(fresh_res, settings, _source(api + path, records=records,
                                                   pagination=pagination))
     assert again.sha256 == result.sha256  # the same answers: no second snapshot
+
+
+def test_an_api_capping_the_page_size_loses_no_row(fresh_res, settings, api):
+    """Asked for 50 per page, the API gives 10: paging goes on until an empty page."""
+    source = _source(api + "/offset", records="rows",
+                     pagination=Pagination(type="offset", param="offset", size_param="size",
+                                           size=50))
+    result = _collect(fresh_res, settings, source)
+    assert _ids(result) == [s["station_id"] for s in STATIONS]
 
 
 def test_429_and_500_are_retried_honouring_retry_after(settings, api):
@@ -133,7 +143,8 @@ def test_429_and_500_are_retried_honouring_retry_after(settings, api):
                                            size_param="limit", size=50))
     delivery = http.fetch(source, "2026-11-01", settings, sleep=waits.append)
     assert waits == [7.0, 1.0, 2.0]  # Retry-After, then backoff 0.5 doubled each attempt
-    assert len(json.loads(b"".join(delivery.chunks).decode())["body"]) > 0
+    first = json.loads(b"".join(delivery.chunks).decode().splitlines()[0])
+    assert first["status"] == 200 and len(json.loads(first["body"])["rows"]) == 23
 
 
 def test_retries_give_up_with_one_clear_line(settings, api):
@@ -155,7 +166,7 @@ def test_rate_limit_spaces_requests(settings, api):
     source = _source(api + "/page", records="data.items", rate_limit=2,
                      pagination=Pagination(type="page", size_param="size", size=10))
     http.fetch(source, "2026-11-01", settings, sleep=waits.append)
-    assert len(waits) == 3 and all(w > 0.3 for w in waits[1:])  # 0.5 s apart at 2/s
+    assert len(waits) == 4 and all(w > 0.3 for w in waits[1:])  # 0.5 s apart at 2/s
 
 
 def test_an_html_error_page_is_kept_and_quarantines_with_a_reason(fresh_res, settings, api):

@@ -104,8 +104,8 @@ def collect(source: Source, partition: str, *, settings: Settings, storage: Stor
             watermarks=None) -> CollectResult:
     """Snapshot the partition into the raw zone (`watermarks`: the per-source store SQL
     sources read incrementally from; see `yishu.db.watermarks`)."""
-    folder = storage.raw_dir(source.name, partition)
     delivery = deliver(source, partition, settings=settings, watermarks=watermarks)
+    folder = storage.raw_dir(source.name, partition)
     try:
         sha, original = raw.store(delivery.chunks, folder, delivery.suffix)
     except OSError as exc:

@@ -119,9 +119,7 @@ def _pages(source: Source, partition: str, client: _Client) -> list[bytes]:
             position = records_at(body, paging.cursor_path)
             if not position:
                 return lines
-        elif len(records) < paging.size:
-            return lines
-        else:
+        else:  # until an empty page: an API that caps the page size below `size` loses nothing
             position = position + (1 if paging.type == "page" else len(records))
     raise SourceUnavailable(f"{url}: more than {paging.max_pages} pages: raise "
                             f"`http.pagination.max_pages` in {source.file} if that is right")
