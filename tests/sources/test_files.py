@@ -135,3 +135,14 @@ def test_json_lines_values_stay_as_written(tmp_path):
     mixed.write_text('{"n": 1.50, "b": true}\n{"n": "x", "b": false}\n', encoding="utf-8")
     assert read_table(mixed, "jsonl", where=str(mixed)).to_pydict() == {
         "n": ["1.5", "x"], "b": ["True", "False"]}
+
+
+def test_csv_text_that_looks_like_null_stays_text(fresh_res, tmp_path):
+    path = tmp_path / "registry.csv"
+    rows = [r[:] for r in ROWS]
+    rows[0][7], rows[1][7] = "NA", "null"  # industry codes that happen to read like nulls
+    rows[0][4] = ""
+    path.write_text("\n".join(",".join(r) for r in [HEADER, *rows]) + "\n", encoding="utf-8")
+    table = pq.read_table(_collect(fresh_res, _source(str(path))).snapshot)
+    assert table.column("industry").to_pylist() == ["NA", "null"]
+    assert table.column("enterprise_phone").to_pylist() == [None, None]

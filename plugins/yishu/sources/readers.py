@@ -59,7 +59,9 @@ def _csv(path: Path, where: str, encoding: str | None) -> pa.Table:
         return pv.read_csv(path, read_options=pv.ReadOptions(encoding=arrow_codec),
                            convert_options=pv.ConvertOptions(
                                column_types=dict.fromkeys(header, pa.string()),
-                               strings_can_be_null=True, quoted_strings_can_be_null=False))
+                               # only an empty unquoted field is null: "NA" or "null" is text
+                               null_values=[""], strings_can_be_null=True,
+                               quoted_strings_can_be_null=False))
     except UnicodeDecodeError as exc:
         raise Unreadable(f"{where}: not valid {codec} (byte {exc.start} of a block): re-export "
                          f"the file as {codec} or set `encoding:` in the source") from None
