@@ -129,3 +129,28 @@ def test_settings_hand_credentials_from_the_environment():
     assert loaded.credential("OTHER") is None
     assert "s3cret" not in repr(loaded)
     assert Settings.for_home(Path("/tmp/x")).credential("DEPT_DB_URL") is None
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_null_watermark_never_makes_the_next_partition_read_everything(
+        request, fresh_res, tmp_path, backend):
+    """PostgreSQL sorts NULLs last: the highest value read must skip them."""
+    url = (f"sqlite:///{tmp_path / 'dept.db'}" if backend == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    engine = sa.create_engine(url)
+    with engine.begin() as c:
+        c.execute(sa.text("DROP TABLE IF EXISTS numbered"))
+        c.execute(sa.text("CREATE TABLE numbered (inspection_id TEXT, station_id TEXT, "
+                          "inspection_date TEXT, result TEXT, remark TEXT, seq INTEGER)"))
+        c.execute(sa.text("INSERT INTO numbered VALUES ('I1','S1','2026-10-31','ok',NULL,1),"
+                          "('I2','S1','2026-10-31','ok',NULL,2),"
+                          "('I3','S1','2026-10-31','ok',NULL,NULL)"))
+    source = _source(url=url, table="numbered", watermark="seq")
+    assert _collect(fresh_res, source, "2026-11-01").rows == 3
+    with engine.begin() as c:
+        c.execute(sa.text("INSERT INTO numbered VALUES ('I4','S1','2026-11-01','ok',NULL,3)"))
+    second = _collect(fresh_res, source, "2026-11-02")
+    assert pq.read_table(second.snapshot).column("inspection_id").to_pylist() == ["I4"]
+    with engine.begin() as c:
+        c.execute(sa.text("DROP TABLE numbered"))
+    engine.dispose()

@@ -84,8 +84,9 @@ def fetch(source: Source, partition: str, settings: Settings, watermarks) -> Del
                     for row in part:
                         record = dict(zip(names, row, strict=True))
                         lines.append(_line(record))
-                    if spec.watermark and part:
-                        reached[0] = dict(zip(names, part[-1], strict=True))[spec.watermark]
+                        # rows come in watermark order; a NULL watermark never moves it back
+                        if spec.watermark and record[spec.watermark] is not None:
+                            reached[0] = record[spec.watermark]
                     yield b"".join(lines)
         except (SQLAlchemyError, KeyError) as exc:
             reason = getattr(exc, "orig", None) or exc
