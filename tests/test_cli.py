@@ -207,3 +207,18 @@ def test_a_workbook_that_is_not_a_zip_is_one_message(tmp_path):
 def test_sample_rows_have_an_upper_bound(tmp_path):
     result = runner.invoke(app, ["sample", "--rows", "100000000"])
     assert result.exit_code == 2 and "less than or equal to 5000000" in result.output
+
+
+def test_huge_field_and_cut_file_say_what_is_wrong(tmp_path):
+    huge = tmp_path / "huge.csv"
+    huge.write_text("姓名,备注\n张三,\"" + "很长" * (5 << 20) + "\"\n", encoding="utf-8")
+    result = runner.invoke(app, ["deidentify", str(huge), "-o", str(tmp_path / "o.csv"),
+                                 "--auto"])
+    assert result.exit_code == 1 and "runs over megabytes" in result.output, result.output
+    cut = tmp_path / "cut.csv"
+    cut.write_bytes(("姓名,电话\n" + "张三,13812345678\n" * 2000 + "李四,1381").encode()
+                    + "二".encode()[:2])
+    result = runner.invoke(app, ["deidentify", str(cut), "-o", str(tmp_path / "o2.csv"),
+                                 "--auto"])
+    assert result.exit_code == 1 and "cut short" in result.output, result.output
+    assert "Traceback" not in result.output
