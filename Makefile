@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: install demo test lint bench bench-names clean system-packages
+.PHONY: install demo test lint bench bench-names bench-collect clean system-packages
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "installing into $(VENV) from requirements.lock (first time: about 2-3 minutes)…"
@@ -42,6 +42,9 @@ bench: install
 
 bench-names: install
 	@$(BIN)/python -m yishu.bench.names $(ARGS)
+
+bench-collect: install
+	@$(BIN)/python -m yishu.bench.collect $(ARGS)
 
 clean:
 	rm -rf .yishu

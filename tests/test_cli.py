@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -130,6 +131,25 @@ def test_scan_and_auto_deidentify_an_ad_hoc_file(tmp_path):
         assert not any(v in text for v in table.column(column).to_pylist())
 
 
+@pytest.mark.parametrize("encoding", ["gb18030", "gbk", "utf-8-sig"])
+def test_scan_and_deidentify_read_chinese_encodings(tmp_path, encoding):
+    """Government exports in GB18030/GBK (or UTF-8 with BOM) are read, not refused."""
+    import json
+
+    source = tmp_path / "visits.csv"
+    rows = [f"{name},110101199003074{n:03d},1381234{n:04d},门诊" for n, name in
+            enumerate(["张伟", "王芳", "李娜", "刘洋", "陈静"] * 8)]
+    source.write_bytes(("姓名,身份证号,手机号,科室\n" + "\n".join(rows) + "\n").encode(encoding))
+    scanned = runner.invoke(app, ["scan", str(source), "--json"])
+    assert scanned.exit_code == 0, scanned.output
+    assert json.loads(scanned.output)["手机号"]["entity"] == "CN_PHONE"
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["deidentify", str(source), "-o", str(out), "--auto"])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "姓名" in text and "1381234" not in text
+
+
 def test_deidentify_with_a_product_policy_names_missing_columns(tmp_path):
     source = tmp_path / "partial.csv"
     source.write_text("visit_id,patient_resident_id\nV0000000001,440305199001011234\n",
@@ -144,9 +164,10 @@ def test_deidentify_with_a_product_policy_names_missing_columns(tmp_path):
 
 def test_malformed_and_wrongly_encoded_files_get_one_message(tmp_path):
     bad = tmp_path / "bad.csv"
-    bad.write_bytes("姓名,电话\n张三,13812345678\n".encode("gb18030"))
+    bad.write_bytes("姓名,电话\n张三,13812345678\n".encode("gb18030") + b"\xff\xfe\xff\n")
     result = runner.invoke(app, ["scan", str(bad)])
     assert result.exit_code == 1 and "bad.csv" in result.output
+    assert "encoding is not UTF-8, GBK or GB18030" in result.output
     assert "Traceback" not in result.output
     missing = runner.invoke(app, ["scan", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 1 and "no such file" in missing.output
@@ -187,3 +208,34 @@ def test_bad_partition_and_bad_voucher_get_one_message(tmp_path):
     assert key.exit_code == 1 and "no such file" in key.output
     pem = runner.invoke(app, ["voucher", "export-key"])
     assert pem.exit_code == 0 and "BEGIN PUBLIC KEY" in pem.output
+
+
+def test_a_workbook_that_is_not_a_zip_is_one_message(tmp_path):
+    fake = tmp_path / "fake.xlsx"
+    fake.write_bytes(b"this is not a workbook")
+    for command in (["scan", str(fake)], ["deidentify", str(fake), "-o",
+                                          str(tmp_path / "o.csv"), "--auto"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1 and "fake.xlsx: cannot be read" in result.output, \
+            result.output
+        assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
+
+
+def test_sample_rows_have_an_upper_bound(tmp_path):
+    result = runner.invoke(app, ["sample", "--rows", "100000000"])
+    assert result.exit_code == 2 and "less than or equal to 5000000" in result.output
+
+
+def test_huge_field_and_cut_file_say_what_is_wrong(tmp_path):
+    huge = tmp_path / "huge.csv"
+    huge.write_text("姓名,备注\n张三,\"" + "很长" * (5 << 20) + "\"\n", encoding="utf-8")
+    result = runner.invoke(app, ["deidentify", str(huge), "-o", str(tmp_path / "o.csv"),
+                                 "--auto"])
+    assert result.exit_code == 1 and "runs over megabytes" in result.output, result.output
+    cut = tmp_path / "cut.csv"
+    cut.write_bytes(("姓名,电话\n" + "张三,13812345678\n" * 2000 + "李四,1381").encode()
+                    + "二".encode()[:2])
+    result = runner.invoke(app, ["deidentify", str(cut), "-o", str(tmp_path / "o2.csv"),
+                                 "--auto"])
+    assert result.exit_code == 1 and "cut short" in result.output, result.output
+    assert "Traceback" not in result.output

@@ -26,6 +26,8 @@ class Settings:
     trusted_key: Path | None = None
     # YISHU_KEY_<NAME>: keys given by the environment, which win over the key files
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # variables a source's YAML names for its credentials (an API token, a database URL)
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def dags_dir(self) -> Path:
@@ -38,6 +40,11 @@ class Settings:
     def secret(self, name: str) -> str | None:
         """A key given in the environment (YISHU_KEY_<NAME>), or None."""
         return self.secrets.get(name.upper())
+
+    def credential(self, variable: str) -> str | None:
+        """The value of an environment variable a source names for a credential (the YAML
+        holds its name, never the secret), or None when it is not set."""
+        return self.environment.get(variable) or None
 
     def environ(self) -> dict[str, str]:
         """These settings as environment variables (for tasks run by Airflow in-process or
@@ -70,4 +77,5 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         trusted_key=Path(env["YISHU_TRUSTED_KEY"]) if env.get("YISHU_TRUSTED_KEY") else None,
         secrets={k.removeprefix(_SECRET_PREFIX).upper(): v for k, v in env.items()
                  if k.startswith(_SECRET_PREFIX)},
+        environment=dict(env),
     )

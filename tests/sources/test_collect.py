@@ -55,7 +55,7 @@ def test_missing_column_is_named(weather, collect):
 
 def test_absent_file_says_what_to_do(weather, collect):
     source, _ = weather
-    with pytest.raises(SourceUnavailable, match="does not exist.*deliver the file"):
+    with pytest.raises(SourceUnavailable, match="^source file .*weather.csv not found: deliver it"):
         collect(source, "2026-11-01")
 
 

@@ -64,14 +64,20 @@ def collect_dag(source: Source):
     def collect_source():
         @task
         def collect(**context) -> dict:
+            from yishu.db.watermarks import Watermarks
             from yishu.sources.collect import collect as collect_partition
+            from yishu.sources.delivery import SourceUnavailable
 
             res, partition = _resources(), partition_of(context)
-            result = collect_partition(source, partition, settings=res.settings,
-                                       storage=res.storage)
-            origin = source.resolve_location(partition, home=res.settings.home,
-                                             repo=res.settings.repo)
-            lineage.report([str(origin)], [result.original, result.snapshot])
+            try:
+                result = collect_partition(source, partition, settings=res.settings,
+                                           storage=res.storage, watermarks=Watermarks(res.db))
+            except SourceUnavailable as exc:
+                # Nothing arrived: the task fails (and is retried) with the reason as its one
+                # log line; Airflow logs a SystemExit without a traceback.
+                raise SystemExit(str(exc)) from None
+            lineage.report([_origin(source, partition, res.settings)],
+                           [result.original, result.snapshot])
             return result.to_dict()
 
         @task
@@ -143,6 +149,16 @@ def publish_dag(product: Product):
         publish(check_risk(deidentify(build())))
 
     return publish_product()
+
+
+def _origin(source: Source, partition: str, cfg) -> str:
+    """Where a source's data came from, for lineage: a file, an API URL, or the source's table
+    (never a database URL: it may hold a password)."""
+    if source.connector == "http":
+        return source.http.url.replace("{partition}", partition)
+    if source.connector == "sql":
+        return f"sql://{source.name}/{source.sql.table or 'query'}"
+    return str(source.resolve_location(partition, home=cfg.home, repo=cfg.repo))
 
 
 def _stage(name: str, ref: dict) -> dict:

@@ -27,15 +27,25 @@ def _input_file(path: Path) -> Path:
 
 def _readable(action, path: Path):
     """Run a file reader; a malformed file becomes one message naming it."""
+    import zipfile
+
     import pyarrow as pa
 
     try:
         return action()
     except UserInputError as exc:
         fail(str(exc))
-    except (pa.ArrowInvalid, UnicodeDecodeError, ValueError, OSError, KeyError) as exc:
-        fail(f"{path}: cannot be read ({str(exc).splitlines()[0][:200]}): check the file is "
-             "UTF-8 CSV with a header row, Parquet or .xlsx")
+    except (pa.ArrowInvalid, UnicodeDecodeError, ValueError, OSError, KeyError,
+            zipfile.BadZipFile) as exc:
+        detail = (str(exc).splitlines() or [""])[0]
+        if "straddling" in detail:  # Arrow's words for a field or row larger than a block
+            fail(f"{path}: a field or row runs over megabytes (an unclosed quote, or a huge "
+                 "value): fix the file")
+        if "invalid UTF8" in detail or isinstance(exc, UnicodeDecodeError):
+            fail(f"{path}: not valid text in its encoding ({detail[:120]}): the file mixes "
+                 "encodings or was cut short: export it again whole, in one encoding")
+        fail(f"{path}: cannot be read ({detail[:200]}): check the file is CSV with a header "
+             "row (UTF-8 or GB18030), Parquet or .xlsx")
 
 
 def scan(file: Path = typer.Argument(..., help="CSV, Parquet or Excel file"),

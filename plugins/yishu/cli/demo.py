@@ -12,10 +12,11 @@ from rich.console import Console
 
 from yishu.airflow.runner import prepare, run_dag
 from yishu.cli.tables import deid_summary, print_catalog, run_colour
-from yishu.db.queries import get_batch, product_run, published_versions
+from yishu.db.queries import BatchNotFound, get_batch, product_run, published_versions
 from yishu.pipeline.batches import review
 from yishu.reports.steward import write_report
 from yishu.resources import Resources
+from yishu.sources.collect import why_not_collected
 
 STEWARD_NOTE = ("demo steward: check-digit errors are typing errors of the hospital's front "
                 "desk; rows are pseudonymized downstream, release for the insurance zone")
@@ -24,12 +25,23 @@ COLLECT_ORDER = ("market_enterprise", "health_visits", "station_inspections", "e
                  "futian_weather")
 
 
-def _collect(console: Console, res: Resources, names, partition: str) -> None:
+def _collect(console: Console, res: Resources, names, partition: str) -> dict[str, str]:
+    """Run the collect DAGs; returns the sources whose collect failed, with why."""
+    failed = {}
     for name in names:
         started = time.monotonic()
         with console.status(f"collect__{name}: collect → validate (Great Expectations) → land"):
             result = run_dag(res.settings, f"collect__{name}", partition)
-        b = get_batch(res.db, name, partition)
+        try:
+            b = get_batch(res.db, name, partition)
+        except BatchNotFound:
+            failed[name] = why_not_collected(res.catalog.sources[name], partition,
+                                             settings=res.settings) or (
+                f"collect__{name} ended {result.state}: see the task logs under "
+                f"{res.settings.airflow_home / 'logs'}")
+            console.print(f"  collect__{name:<18} [red]failed[/]      {failed[name]}",
+                          soft_wrap=True, highlight=False)
+            continue
         colour = "green" if b.usable else "yellow"
         console.print(f"  collect__{name:<18} [{colour}]{b.status:<11}[/] {b.rows:>6} rows  "
                       f"quality {b.quality_score:>6} ({b.quality_grade})  "
@@ -37,6 +49,14 @@ def _collect(console: Console, res: Resources, names, partition: str) -> None:
                       highlight=False)
         if b.status == "quarantined":
             console.print(f"    [yellow]why:[/] {b.reason}", soft_wrap=True, highlight=False)
+    return failed
+
+
+def find_batch(db, source: str, partition: str):
+    try:
+        return get_batch(db, source, partition)
+    except BatchNotFound:
+        return None
 
 
 def _samples(console: Console, res: Resources, rows: int, partition: str) -> None:
@@ -55,7 +75,7 @@ def _samples(console: Console, res: Resources, rows: int, partition: str) -> Non
 
 def _review(console: Console, res: Resources, partition: str) -> None:
     quarantined = [s for s in COLLECT_ORDER
-                   if get_batch(res.db, s, partition).status == "quarantined"]
+                   if (b := find_batch(res.db, s, partition)) and b.status == "quarantined"]
     if not quarantined:
         console.print("\n[bold]3. Steward review[/]: nothing in quarantine")
         return
@@ -94,10 +114,11 @@ def run_demo(console: Console, res: Resources, *, rows: int, partition: str) -> 
     console.print("\n[bold]2. Collect DAGs[/] on real Airflow (dag.test, embedded SQLite)")
     with console.status("preparing the embedded Airflow (first time: `airflow db migrate`)…"):
         prepare(res.settings)
-    _collect(console, res, COLLECT_ORDER, partition)
+    failed = _collect(console, res, COLLECT_ORDER, partition)
     _review(console, res, partition)
     _publish(console, res, partition)
-    reports = {name: write_report(res, name, partition)[0] for name in COLLECT_ORDER}
+    reports = {name: write_report(res, name, partition)[0] for name in COLLECT_ORDER
+               if name not in failed}
 
     console.print()
     versions = published_versions(res.db)
@@ -105,14 +126,18 @@ def run_demo(console: Console, res: Resources, *, rows: int, partition: str) -> 
     new = {(v.product, v.version) for v in versions} - before
     console.print("[bold]Nothing changed[/]: no new version published (same inputs)." if not new
                   else f"[bold green]{len(new)} new version(s) published.[/]")
+    for name, why in failed.items():
+        console.print(f"[bold red]Not collected[/]: {name}: {why}", soft_wrap=True,
+                      highlight=False)
     _where_next(console, res, reports)
 
 
 def _where_next(console: Console, res: Resources, reports: dict) -> None:
     home = res.settings.home
     console.print("\n[bold]Where to look next[/]")
-    console.print(f"  steward report (quality, failures, decision, de-identification):\n"
-                  f"      {reports['health_visits']}")
+    if "health_visits" in reports:
+        console.print(f"  steward report (quality, failures, decision, de-identification):\n"
+                      f"      {reports['health_visits']}")
     console.print(f"  products, vouchers, de-identification reports: {home}/products/")
     console.print(f"  validation results per batch:                   {home}/reports/")
     console.print("  quarantine review:      .venv/bin/yishu quarantine ls --all")

@@ -10,6 +10,8 @@ from yishu.cli.common import DEMO_PARTITION, catalog, console, fail, partition_o
 from yishu.cli.tables import batch_line, product_run_line
 from yishu.definitions import CatalogError
 
+MAX_SAMPLE_ROWS = 5_000_000  # about 1 GB of CSV: more would fill the disk by a typo
+
 expectations_app = typer.Typer(help="The expectation suites (one per source).",
                                no_args_is_help=True)
 
@@ -43,7 +45,8 @@ def expectations_build(ctx: typer.Context):
 
 
 def sample(ctx: typer.Context,
-           rows: int = typer.Option(2000, min=1, help="rows of health_visits (others fewer)"),
+           rows: int = typer.Option(2000, min=1, max=MAX_SAMPLE_ROWS,
+                                    help="rows of health_visits (others fewer)"),
            seed: int = typer.Option(7, help="seed: the same seed gives the same files"),
            partition: str = typer.Option(DEMO_PARTITION, help="partition date YYYY-MM-DD",
                                          callback=partition_option),
@@ -79,6 +82,11 @@ def run(ctx: typer.Context,
     with console.status(f"running {dag_id} for {partition} (real Airflow, dag.test)…"):
         result = run_dag(res.settings, dag_id, partition)
     _print_run(res, name, partition, result)
+    if result.state != "success" and name in cat.sources:
+        from yishu.sources.collect import why_not_collected
+
+        if why := why_not_collected(cat.sources[name], partition, settings=res.settings):
+            fail(why)
     if result.state != "success":
         fail(f"{dag_id} ended {result.state}: see the task log "
              f"{log_path(res.settings, dag_id, partition)}")

@@ -212,3 +212,19 @@ class Delivery(Base):
     rows: Mapped[int] = mapped_column(Integer)
     bytes: Mapped[int] = mapped_column(Integer)
     audit_seq: Mapped[int] = mapped_column(Integer)  # the audit entry written with it
+
+
+class SourceWatermark(Base):
+    """How far an incremental source was read for one partition: rows with a watermark above
+    `low` and up to `high` (JSON-typed values). A rerun of the partition reads the same range;
+    a new partition starts above the highest `high` before it."""
+
+    __tablename__ = "source_watermarks"
+    __table_args__ = (UniqueConstraint("source", "partition"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    partition: Mapped[str] = mapped_column(String(10))
+    low: Mapped[str | None] = mapped_column(Text, nullable=True)
+    high: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -7,13 +7,12 @@ file loaded, so that one typo does not cascade into a page of follow-up problems
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
+import re
 from pathlib import Path
 
 from yishu.definitions.models import (
     AGGREGATE_OPS,
-    LOCATION_PLACEHOLDERS,
     PERSONAL_CLASSIFICATIONS,
     SINGLE_VALUE_OPS,
     Catalog,
@@ -25,6 +24,7 @@ from yishu.definitions.models import (
     Zone,
 )
 from yishu.definitions.problems import describe
+from yishu.definitions.source_checks import check_source
 from yishu.deid import registry
 from yishu.names import NAME_RE
 from yishu.standard.identifiers import VALIDATORS
@@ -41,7 +41,7 @@ def check_files(cat: Catalog, problems: list[str]) -> None:
     for zone in cat.zones.values():
         _check_zone(zone, cat.root / "zones.yaml", problems)
     for source in cat.sources.values():
-        _check_source(source, problems)
+        check_source(source, problems)
     for product in cat.products.values():
         if product.file is not None and product.name != product.file.stem:
             problems.append(f"{product.file}: name: '{product.name}' must equal the file name "
@@ -101,6 +101,12 @@ def _unknown_policy(policy: str, field: str) -> str | None:
 
 def _check_element(element: Element, path: Path, problems: list[str]) -> None:
     where = f"{path}: elements.{element.name}"
+    if element.pattern is not None:
+        try:
+            re.compile(element.pattern)
+        except re.error as exc:
+            problems.append(f"{where}.pattern: '{element.pattern}' is not a valid regular "
+                            f"expression ({exc}): fix it (YAML: quote it in single quotes)")
     if element.validator and element.validator not in VALIDATORS:
         problems.append(f"{where}.validator: unknown validator '{element.validator}': "
                         f"use one of {sorted(VALIDATORS)}")
@@ -125,29 +131,6 @@ def _check_zone(zone: Zone, path: Path, problems: list[str]) -> None:
     if not 0 <= zone.max_suppression <= 1:
         problems.append(f"{where}.max_suppression: {zone.max_suppression} is a share of rows: "
                         "use a number from 0 to 1 (e.g. 0.05)")
-
-
-def _check_source(source: Source, problems: list[str]) -> None:
-    path = source.file
-    if path is not None and source.name != path.stem:
-        problems.append(f"{path}: name: '{source.name}' must equal the file name "
-                        f"'{path.stem}': rename one of them")
-    if not NAME_RE.fullmatch(source.name):
-        problems.append(f"{path}: name: source name '{source.name}' is not lower_snake_case: "
-                        "rename it and its file, e.g. health_visits (a lowercase letter, then "
-                        "lowercase letters, digits, _)")
-    try:
-        codecs.lookup(source.encoding)
-    except LookupError:
-        problems.append(f"{path}: encoding: unknown encoding '{source.encoding}': use one "
-                        "Python knows, e.g. utf-8, gb18030 or utf-8-sig")
-    try:
-        source.location.format(**{name: "x" for name in LOCATION_PLACEHOLDERS})
-    except (KeyError, ValueError, IndexError, AttributeError, TypeError) as exc:
-        problems.append(f"{path}: location: '{source.location}' cannot be filled in "
-                        f"({type(exc).__name__}: {exc}): use only the placeholders "
-                        + ", ".join(f"{{{n}}}" for n in LOCATION_PLACEHOLDERS)
-                        + " (write {{ and }} for literal braces)")
 
 
 def _check_authority(cat: Catalog, problems: list[str]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from yishu.definitions import safe_yaml
 from yishu.definitions.checks import check_files, check_references
 from yishu.definitions.models import (
     Catalog,
@@ -26,6 +27,7 @@ from yishu.definitions.models import (
     Zone,
 )
 from yishu.definitions.problems import CatalogError, describe, validation_problems
+from yishu.definitions.quality_spec import check_quality
 
 # Fields the loader fills in, which users do not write: an entry's name is its YAML key.
 _FILLED: dict[type, frozenset[str]] = {
@@ -50,6 +52,7 @@ def load_catalog(root: Path) -> Catalog:
     cat = Catalog(elements, zones, sources, {n: _with_default_policies(p, elements, sources)
                                              for n, p in products.items()}, root, scenarios)
     check_files(cat, problems)
+    check_quality(root / "quality.yaml", _read_yaml(root / "quality.yaml", problems), problems)
     if not problems:
         check_references(cat, problems)
     if problems:
@@ -74,7 +77,10 @@ def _with_default_policies(product: Product, elements: dict, sources: dict) -> P
 
 def _read_yaml(path: Path, problems: list[str]) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml.load(path.read_text(encoding="utf-8"))
+    except safe_yaml.YAMLLimit as exc:
+        problems.append(f"{path}: {exc}")
+        return {}
     except FileNotFoundError:
         problems.append(f"{path}: file is missing: create it (see README, 'The catalog')")
         return {}

@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, StrictBool, StrictFloat, StrictInt, Stri
 from pydantic.dataclasses import dataclass
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
+from yishu.definitions.connectors import Connector, FileFormat, HttpSpec, SqlSpec
 from yishu.definitions.problems import CatalogError
 
 Level = Literal["L1", "L2", "L3", "L4"]
@@ -86,11 +87,15 @@ class Source:
     name: StrictStr
     title_zh: StrictStr
     provider: StrictStr
-    format: StrictStr
-    location: StrictStr
     columns: dict[str, SourceColumn]
+    connector: Connector = "file"
+    format: FileFormat = "csv"  # files; http and sql deliver JSON Lines
+    location: StrictStr | None = None  # files: a path or glob inside the source's folder
+    sheet: StrictStr | None = None  # xlsx: the sheet to read (default: the first)
+    http: HttpSpec | None = None
+    sql: SqlSpec | None = None
     key: StrictStr | None = None
-    encoding: StrictStr = "utf-8"
+    encoding: StrictStr | None = None  # CSV; None: detected (UTF-8, UTF-8 BOM, GB18030/GBK)
     schedule: StrictStr | None = "@daily"
     title_en: StrictStr = ""
     file: Path | None = None

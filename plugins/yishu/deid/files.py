@@ -18,6 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from yishu.errors import UserInputError
+from yishu.sources.encoding import detect_file
 
 # ----------------------------------------------------------------------------- reading
 
@@ -42,14 +43,17 @@ def _rebatch(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.Record
 
 
 def _csv_batches(path: Path, rows: int, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        header = next(csv.reader(f), [])
+    codec = detect_file(path)  # the collect's detection: UTF-8 (BOM or not), GB18030/GBK
+    with open(path, encoding=codec, newline="") as f:
+        header = [h.removeprefix("\ufeff") for h in next(csv.reader(f), [])]
     # all strings (IDs and phones must keep their leading zeros); only an empty unquoted field
     # is null: a quoted "" stays an empty string, a literal "NA" or "null" stays text
     convert = pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
                                    null_values=[""], strings_can_be_null=True,
                                    quoted_strings_can_be_null=False, include_columns=columns)
-    reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=8 << 20),
+    arrow_codec = "utf8" if codec.startswith("utf-8") else codec  # Arrow skips a UTF-8 BOM
+    reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=8 << 20,
+                                                                 encoding=arrow_codec),
                             convert_options=convert)
     yield from _rebatch(reader, rows)
 
@@ -126,8 +130,8 @@ def source_schema_of(path: str | Path) -> pa.Schema:
         header = [str(h) for h in next(book.active.iter_rows(values_only=True), ())]
         book.close()
     else:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            header = next(csv.reader(f), [])
+        with open(path, encoding=detect_file(path), newline="") as f:
+            header = [h.removeprefix("\ufeff") for h in next(csv.reader(f), [])]
     return pa.schema([(name, pa.string()) for name in header])
 
 

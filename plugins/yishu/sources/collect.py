@@ -1,25 +1,28 @@
 """Collect a source partition into the raw zone: an immutable, content-hashed snapshot.
 
-The original bytes are kept as they arrived (so a malformed file is never lost) and, when they
-parse, a Parquet snapshot of the table with every value as text (validation decides types).
-Collecting the same bytes again is a no-op: the snapshot name is the SHA-256 of the content.
+The source's connector (`connector: file | http | sql`) delivers the partition's bytes; they
+are kept as they arrived (so a malformed file is never lost) and, when they parse, a Parquet
+snapshot of the table with every value as text (validation decides types). Collecting the same
+bytes again is a no-op: the snapshot name is the SHA-256 of the content.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
+import contextlib
+import os
 from dataclasses import asdict, dataclass
 
 import pyarrow as pa
-import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
 from yishu.definitions import Source
 from yishu.settings import Settings
+from yishu.sources import files, raw
+from yishu.sources.delivery import Delivery, SourceUnavailable
+from yishu.sources.readers import Unreadable
 from yishu.storage import Storage
 
-READERS = ("csv",)
+__all__ = ["CollectResult", "SourceUnavailable", "collect", "deliver", "why_not_collected"]
 
 
 @dataclass
@@ -36,69 +39,99 @@ class CollectResult:
         return asdict(self)
 
 
-class SourceUnavailable(Exception):
-    """The source file is not there: nothing to snapshot, the run should retry later."""
+def deliver(source: Source, partition: str, *, settings: Settings,
+            watermarks=None) -> Delivery:
+    """The partition's delivery from the source's connector."""
+    if source.connector == "http":
+        from yishu.sources import http
+
+        return http.fetch(source, partition, settings)
+    if source.connector == "sql":
+        from yishu.sources import sql
+
+        return sql.fetch(source, partition, settings, watermarks)
+    return files.fetch(source, partition, settings)
 
 
-def _parse_csv(data: bytes, source: Source, where: str) -> tuple[pa.Table | None, str | None]:
+def why_not_collected(source: Source, partition: str, *, settings: Settings) -> str | None:
+    """Why a file source has nothing to collect (no file, outside its folder), without
+    reading it; None when the file is there or the source is not a file."""
+    if source.connector != "file":
+        return None
     try:
-        text = data.decode(source.encoding)
-    except UnicodeDecodeError as exc:
-        return None, (f"{where}: not valid {source.encoding} (byte {exc.start}): re-export the "
-                      f"file as {source.encoding} or set `encoding:` in {source.file}")
-    text = text.removeprefix("\ufeff")
-    try:
-        table = pv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            convert_options=pv.ConvertOptions(
-                column_types={c: pa.string() for c in source.columns},
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        return None, f"{where}: malformed CSV ({exc}): fix the file and collect again"
-    repeated = sorted({c for c in table.column_names if table.column_names.count(c) > 1})
+        files.locate(source, partition, settings)
+    except SourceUnavailable as exc:
+        return str(exc)
+    return None
+
+
+def conform(table: pa.Table, source: Source, where: str) -> tuple[pa.Table | None, str | None]:
+    """The declared columns of a parsed table, or why it cannot be used (schema drift: a
+    repeated or missing column stops the batch; an undeclared column never enters the zone
+    and is recorded in the snapshot's metadata)."""
+    names = table.column_names
+    repeated = sorted({c for c in names if names.count(c) > 1})
     if repeated:
         return None, (f"{where}: column(s) {repeated} appear more than once in the header: "
                       "fix the export")
-    missing = [c for c in source.columns if c not in table.column_names]
+    missing = [c for c in source.columns if c not in names]
+    extra = [c for c in names if c not in source.columns]
     if missing:
-        return None, (f"{where}: missing column(s) {missing} declared in {source.file}: "
-                      "fix the export or the source's `columns:`")
-    extra = [c for c in table.column_names if c not in source.columns]
+        renamed = f" (renamed to {extra}?)" if extra and len(extra) == len(missing) else ""
+        return None, (f"{where}: missing column(s) {missing} declared in {source.file}"
+                      f"{renamed}: fix the export or the source's `columns:`")
     table = table.select(list(source.columns))  # undeclared columns never enter the zone
+    if damaged := _control_characters(table):
+        return None, f"{where}: {damaged}: the export is damaged: fix it and deliver it again"
     return table.replace_schema_metadata({"undeclared_columns": ",".join(extra)}), None
 
 
-def collect(source: Source, partition: str, *, settings: Settings,
-            storage: Storage) -> CollectResult:
-    """Snapshot the partition's file into the raw zone (the location is filled in from the
-    settings' state folder and repository)."""
-    path = source.resolve_location(partition, home=settings.home, repo=settings.repo)
-    if not path.is_file():
-        raise SourceUnavailable(
-            f"{source.file}: location: {path} does not exist for partition {partition}: "
-            "deliver the file (or fix `location:`) and run again"
-        )
-    if source.format not in READERS:
-        raise SourceUnavailable(f"{source.file}: format: '{source.format}' is not supported: "
-                                f"use one of {list(READERS)}")
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    original = storage.raw_snapshot(source.name, partition, sha, path.suffix or ".bin")
-    if not original.exists():
-        original.write_bytes(data)
-        original.chmod(0o440)
+def _control_characters(table: pa.Table) -> str | None:
+    """A NUL byte or a byte order mark (U+FEFF) inside a value: the mark of a damaged export
+    (files joined together, binary data), never data."""
+    import pyarrow.compute as pc
+
+    for name in table.column_names:
+        for char, what in (("\x00", "a NUL byte"), ("\ufeff", "a byte order mark (U+FEFF)")):
+            hits = pc.match_substring(table[name], char)
+            if count := pc.sum(hits).as_py():
+                row = pc.index(hits, True).as_py() + 1
+                return f"column {name}: {count} value(s) hold {what} (first in data row {row})"
+    return None
+
+
+def collect(source: Source, partition: str, *, settings: Settings, storage: Storage,
+            watermarks=None) -> CollectResult:
+    """Snapshot the partition into the raw zone (`watermarks`: the per-source store SQL
+    sources read incrementally from; see `yishu.db.watermarks`)."""
+    delivery = deliver(source, partition, settings=settings, watermarks=watermarks)
+    folder = storage.raw_dir(source.name, partition)
+    try:
+        sha, original = raw.store(delivery.chunks, folder, delivery.suffix)
+    except OSError as exc:
+        raise SourceUnavailable(f"{delivery.where}: cannot be read ({exc.strerror or exc}): "
+                                "make it a readable file and collect again") from None
+    if delivery.stored:
+        delivery.stored()
     snapshot = storage.raw_snapshot(source.name, partition, sha, ".parquet")
-    if snapshot.exists():
-        rows = pq.ParquetFile(snapshot).metadata.num_rows
-        return CollectResult(source.name, partition, sha, str(original), str(snapshot), rows)
-    table, problem = _parse_csv(data, source, str(path))
+    with contextlib.suppress(OSError, pa.ArrowInvalid):
+        if snapshot.exists():  # complete: written under a temporary name, then renamed
+            rows = pq.ParquetFile(snapshot).metadata.num_rows
+            return CollectResult(source.name, partition, sha, str(original), str(snapshot), rows)
+    try:
+        table, problem = conform(delivery.read(original), source, delivery.where)
+    except Unreadable as exc:
+        table, problem = None, str(exc)
     if table is None:
         return CollectResult(source.name, partition, sha, str(original), None, 0, problem)
-    tmp = snapshot.with_suffix(".tmp")
-    pq.write_table(table, tmp)
-    tmp.chmod(0o440)  # the raw zone is bureau-only and immutable
-    tmp.rename(snapshot)  # atomic: a half-written snapshot is never visible
+    tmp = snapshot.with_name(f".{snapshot.name}.{os.getpid()}.tmp")
+    try:
+        pq.write_table(table, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        tmp.chmod(0o440)  # the raw zone is bureau-only and immutable
+        os.replace(tmp, snapshot)  # atomic: a half-written snapshot is never visible
+        raw.fsync_dir(folder)
+    finally:
+        tmp.unlink(missing_ok=True)
     return CollectResult(source.name, partition, sha, str(original), str(snapshot), table.num_rows)

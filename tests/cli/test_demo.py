@@ -1,0 +1,48 @@
+"""The demo goes on when a source's file is missing, and says so."""
+
+import io
+
+from rich.console import Console
+
+from yishu.cli import demo
+from yishu.resources import Resources
+from yishu.settings import Settings
+
+PARTITION = "2026-10-15"  # a partition of its own: the session's other tests never use it
+
+
+def test_a_missing_source_file_is_one_clear_line_and_the_demo_goes_on(res, catalog_copy):
+    spec = catalog_copy / "catalog" / "sources" / "ev_stations.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace(
+        "samples/urbanev/inf_raw.csv", "samples/urbanev/missing.csv"), encoding="utf-8")
+    settings = Settings.for_home(res.settings.home, catalog_dir=catalog_copy / "catalog",
+                                 expectations_dir=catalog_copy / "expectations")
+    out = io.StringIO()
+    console = Console(file=out, width=200)
+
+    failed = demo._collect(console, Resources.from_settings(settings),
+                           ["ev_stations", "futian_weather"], PARTITION)
+
+    assert list(failed) == ["ev_stations"]
+    assert failed["ev_stations"].startswith("source file ")
+    assert "samples/urbanev/missing.csv not found: deliver it" in failed["ev_stations"]
+    lines = out.getvalue().splitlines()
+    assert any("collect__ev_stations" in line and "failed" in line and "not found" in line
+               for line in lines)
+    assert any("collect__futian_weather" in line and "landed" in line for line in lines)
+    assert "Traceback" not in out.getvalue()
+
+
+def test_yishu_run_of_a_missing_file_ends_in_one_line(res, catalog_copy):
+    from typer.testing import CliRunner
+
+    from yishu.cli import app
+
+    spec = catalog_copy / "catalog" / "sources" / "ev_stations.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace(
+        "samples/urbanev/inf_raw.csv", "samples/urbanev/missing.csv"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "ev_stations", "--partition", PARTITION])
+    assert result.exit_code == 1
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("error: source file ") and "missing.csv not found" in last
+    assert "Traceback" not in result.output
