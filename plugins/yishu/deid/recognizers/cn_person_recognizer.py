@@ -15,7 +15,7 @@ import logging
 import re
 from functools import lru_cache
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from yishu.deid.recognizers.person_base import PersonRecognizer
 
 # Common single-character surnames, most frequent first (the rank breaks ties between readings)
 SINGLE_SURNAMES = (
@@ -265,16 +265,12 @@ def _name_before(text: str, end: int, strong: bool) -> int | None:
     return None
 
 
-class CnPersonRecognizer(EntityRecognizer):
+class CnPersonRecognizer(PersonRecognizer):
     CONTEXT_SCORE = 0.85
     FALLBACK_SCORE = 0.6
 
     def __init__(self, supported_language: str = "zh", use_jieba_fallback: bool = True):
-        super().__init__(
-            supported_entities=["PERSON"],
-            name="CnPersonRecognizer",
-            supported_language=supported_language,
-        )
+        super().__init__(supported_language)
         self.use_jieba_fallback = use_jieba_fallback
 
     def load(self) -> None:
@@ -332,14 +328,3 @@ class CnPersonRecognizer(EntityRecognizer):
                     names.append((start, end))
         return names
 
-    def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
-        return [
-            RecognizerResult(
-                "PERSON", start, end, score,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for start, end, score in self.find(text)
-        ]
