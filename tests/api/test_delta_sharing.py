@@ -99,6 +99,11 @@ def test_query_links_serve_the_file_metered_once(world):
     # an older version on request
     _, lines = _query(world, world.tokens["valid"], {"version": 1})
     assert json.loads(lines[2]["file"]["stats"])["numRecords"] == 3
+    for bad in ({"version": True}, {"version": "1"}, {"timestamp": "2026-01-01T00:00:00Z"}):
+        refused = world.client.post(f"{TABLE}/query", headers=_h(world.tokens["valid"]),
+                                    json=bad)
+        assert refused.status_code == 400, bad
+        assert set(refused.json()) == {"error", "detail", "what_to_do"}
 
 
 def test_tampered_expired_and_revoked_links_are_refused(world):

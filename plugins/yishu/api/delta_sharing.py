@@ -155,7 +155,7 @@ def router(resources: Callable[[], Resources], grant_of: Callable,
                                    "ask for the latest version or give `version`")
         found = latest(grant, share, schema, product)
         if body.get("version") is not None:
-            if not isinstance(body["version"], int):
+            if type(body["version"]) is not int:  # bool is an int to isinstance
                 raise AccessDenied(400, "invalid_request", "`version` must be an integer",
                                    "give a version number from GET …/version")
             found = offer.version(resources(), grant, found.product, body["version"])
