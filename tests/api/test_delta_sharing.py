@@ -152,3 +152,33 @@ def test_quota_and_refusals_have_the_api_shape(world):
         assert refused.status_code == status
         assert set(refused.json()) == {"error", "detail", "what_to_do"}
     assert metering.report(world.res, operator="small")[0]["downloads"] == 1
+
+
+def test_links_keep_the_mount_prefix_of_airflow(world):
+    """Inside Airflow's API server the app is mounted under /yishu: links must say so."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from yishu.api.app import create_app
+
+    airflow = FastAPI()
+    airflow.mount("/yishu", create_app(world.res))
+    client = TestClient(airflow)
+    response = client.post(f"/yishu{TABLE}/query", headers=_h(world.tokens["valid"]), json={})
+    url = json.loads(response.text.splitlines()[2])["file"]["url"]
+    assert url.startswith("http://testserver/yishu/delta-sharing/files/insurance_visits/2/")
+    assert client.get(url).status_code == 200
+
+
+def test_a_column_without_a_spark_type_is_a_clear_refusal(world):
+    import pyarrow as pa
+
+    from tests.api.conftest import publish
+
+    publish(world.res, "ev_charging_stations", 2, "L1", 2)
+    folder = world.res.storage.product_version_dir("open", "ev_charging_stations", 2)
+    pq.write_table(pa.table({"n": pa.array([1, 2], pa.uint64())}), folder / "data.parquet")
+    response = world.client.get("/delta-sharing/shares/open/schemas/ev_mobility/tables/"
+                                "ev_charging_stations/metadata", headers=_h(world.tokens["open"]))
+    assert response.status_code == 501 and response.json()["error"] == "unsupported_schema"
+    assert "uint64" in response.json()["detail"]

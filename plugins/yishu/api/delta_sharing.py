@@ -76,11 +76,17 @@ def router(resources: Callable[[], Resources], grant_of: Callable,
         return allowed[-1]
 
     def lines(found: ProductVersion) -> list[dict]:
-        path = Path(found.path) / "data.parquet"
+        try:
+            schema = schema_string(pq.read_schema(Path(found.path) / "data.parquet"))
+        except ValueError as exc:
+            raise AccessDenied(501, "unsupported_schema", f"'{found.product}' "
+                               f"v{found.version}: {exc}", "download it with GET /api/v1/"
+                               f"products/{found.product}/versions/{found.version}/download"
+                               ) from None
         return [{"protocol": {"minReaderVersion": 1}},
                 {"metaData": {"id": f"{found.zone}.{found.product}", "name": found.product,
                               "format": {"provider": "parquet"},
-                              "schemaString": schema_string(pq.read_schema(path)),
+                              "schemaString": schema,
                               "partitionColumns": [], "configuration": {},
                               "version": found.version}}]
 
