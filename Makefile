@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: install demo test lint bench bench-names bench-collect clean system-packages
+.PHONY: install delta-client demo test lint bench bench-names bench-collect clean system-packages
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "installing into $(VENV) from requirements.lock (first time: about 2-3 minutes)…"
@@ -16,6 +16,19 @@ $(STAMP): requirements.lock pyproject.toml
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 install: $(STAMP)
+
+# The official Delta Sharing client pins pandas < 3 and pyarrow <= 23: its test runs it from
+# a virtualenv of its own (tests/api/test_delta_sharing_client.py writes the same stamp).
+DELTA_VENV := .venv-delta
+DELTA_STAMP := $(DELTA_VENV)/.installed-delta-sharing-1.4.2
+
+$(DELTA_STAMP):
+	@echo "installing the Delta Sharing client for its test into $(DELTA_VENV) (first time only)…"
+	@test -x $(DELTA_VENV)/bin/python || $(PYTHON) -m venv $(DELTA_VENV)
+	@$(DELTA_VENV)/bin/python -m pip install -q delta-sharing==1.4.2
+	@touch $(DELTA_STAMP)
+
+delta-client: $(DELTA_STAMP)
 
 demo: install
 	@$(BIN)/yishu demo
@@ -33,7 +46,7 @@ system-packages:
 	if [ -n "$$need" ]; then echo "installing Debian packages for the tests:$$need…"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; fi
 
-test: install lint system-packages
+test: install lint system-packages delta-client
 	@$(BIN)/yishu check
 	@$(BIN)/pytest
 
@@ -47,4 +60,4 @@ bench-collect: install
 	@$(BIN)/python -m yishu.bench.collect $(ARGS)
 
 clean:
-	rm -rf .yishu
+	rm -rf .yishu $(DELTA_VENV)

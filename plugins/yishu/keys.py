@@ -56,6 +56,10 @@ class Keys:
         """One secret per zone: tokens join inside a zone and cannot be linked across zones."""
         return self._secret(f"pseudonym_{zone}")
 
+    def link_secret(self) -> bytes:
+        """HMAC key of the short-lived download links that Delta Sharing hands out."""
+        return self._secret("download_links")
+
     def encryption_key(self) -> bytes:
         """AES-SIV key (64 bytes) for deterministic, bureau-reversible encryption."""
         return self._secret("bureau_encryption", 64)[:64]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from yishu.access import audit
 from yishu.access.tokens import AccessDenied, Grant
-from yishu.db.models import Delivery
+from yishu.db.models import AuditEntry, Delivery
 from yishu.resources import Resources
 
 
@@ -46,13 +46,23 @@ def usage(session: Session, licence_id: int, month: str) -> Usage:
 
 
 def deliver(res: Resources, grant: Grant, product: str, version: int, fmt: str, rows: int,
-            size: int, *, now: dt.datetime | None = None) -> Delivery:
+            size: int, *, now: dt.datetime | None = None,
+            link: int | None = None) -> Delivery | None:
     """Record a delivery and its audit entry, or raise AccessDenied(429) if it would exceed a
-    quota of this calendar month (the refusal is then for the caller to audit)."""
+    quota of this calendar month (the refusal is then for the caller to audit).
+
+    `link` is the audit seq of the Delta Sharing query that signed a download link: readers
+    fetch a Parquet file in several ranged requests, so a link counts once, on its first
+    request; later ones return None (nothing new delivered)."""
     now = now or dt.datetime.now(dt.UTC)
     month = now.strftime("%Y-%m")
+    subject = f"{product}/v{version}" + (f"/link/{link}" if link is not None else "")
     with res.db.session() as s:
         audit.lock(res, s)  # serializes quota checks with every other writer
+        if link is not None and s.scalars(select(AuditEntry.seq).where(
+                AuditEntry.seq > link, AuditEntry.action == "api.deliver",
+                AuditEntry.subject == subject)).first() is not None:
+            return None
         used = usage(s, grant.licence_id, month)
         if grant.quota_downloads is not None and used.downloads + 1 > grant.quota_downloads:
             raise AccessDenied(429, "quota_exceeded", f"{used.downloads} of "
@@ -62,7 +72,7 @@ def deliver(res: Resources, grant: Grant, product: str, version: int, fmt: str, 
             raise AccessDenied(429, "quota_exceeded", f"{used.rows} of {grant.quota_rows} rows "
                                f"used in {month}; this version has {rows}",
                                "wait for next month or ask the bureau for a larger quota")
-        entry = audit.append(res, s, "api.deliver", f"{product}/v{version}", {
+        entry = audit.append(res, s, "api.deliver", subject, {
             "operator": grant.operator, "licence": grant.licence_id,
             "scenario": grant.scenario, "product": product, "version": version,
             "format": fmt, "rows": rows, "bytes": size, "status": 200}, grant.operator)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from yishu.access import audit
 from yishu.db.models import Licence, Operator, Token
@@ -132,14 +133,33 @@ def authenticate(res: Resources, token: str | None, *,
         if not hmac.compare_digest(stored, _sha256(token)) or row is None:
             raise AccessDenied(401, "unknown_token", "this token was never issued",
                                "check you copied the whole token; ask the bureau for a new one")
-        if row.revoked_at is not None:
-            raise AccessDenied(401, "revoked_token", f"token {row.id} was revoked",
-                               "ask the bureau for a new token")
-        if _utc(row.expires_at) <= now:
-            raise AccessDenied(401, "expired_token", f"token {row.id} expired on "
-                               f"{_utc(row.expires_at):%Y-%m-%d}", "ask the bureau for a new token")
-        licence = s.get(Licence, row.licence_id)
-        operator = s.get(Operator, licence.operator_id)
+        return _grant(res, s, row, now)
+
+
+def grant_of_link(res: Resources, token_id: str, *,
+                  now: dt.datetime | None = None) -> Grant:
+    """Who a signed download link speaks for now: the token it was issued to, checked again
+    like `authenticate` (the caller has verified the link's signature, which stands in for
+    the token's secret), so a revocation also stops links already handed out."""
+    now = now or dt.datetime.now(dt.UTC)
+    with res.db.session() as s:
+        row = s.get(Token, token_id)
+        if row is None:
+            raise AccessDenied(401, "unknown_token", "the link's token was never issued",
+                               "query the table again with a valid token")
+        return _grant(res, s, row, now)
+
+
+def _grant(res: Resources, s: Session, row: Token, now: dt.datetime) -> Grant:
+    """The grant of a token whose proof was checked, as of `now` (fails closed)."""
+    if row.revoked_at is not None:
+        raise AccessDenied(401, "revoked_token", f"token {row.id} was revoked",
+                           "ask the bureau for a new token")
+    if _utc(row.expires_at) <= now:
+        raise AccessDenied(401, "expired_token", f"token {row.id} expired on "
+                           f"{_utc(row.expires_at):%Y-%m-%d}", "ask the bureau for a new token")
+    licence = s.get(Licence, row.licence_id)
+    operator = s.get(Operator, licence.operator_id)
     if operator.status != "active":
         raise AccessDenied(403, "operator_disabled", f"operator '{operator.name}' is disabled",
                            "contact the bureau's administrator")

@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 
 from yishu.access import audit, metering, tokens
 from yishu.access.tokens import AccessDenied, Grant
-from yishu.api import offer
+from yishu.api import delta_sharing, offer
 from yishu.resources import Resources
 
 _FILES = {"parquet": ("data.parquet", "application/vnd.apache.parquet"),
@@ -47,8 +47,8 @@ def create_app(res: Resources | None = None) -> FastAPI:
         request.state.grant = grant
         return grant
 
-    def served(request: Request, grant: Grant, **detail) -> None:
-        audit.record(resources(), "api.request", request.url.path, {
+    def served(request: Request, grant: Grant, **detail) -> audit.AuditEntry:
+        return audit.record(resources(), "api.request", request.url.path, {
             "operator": grant.operator, "licence": grant.licence_id,
             "scenario": grant.scenario, "status": 200, **detail}, grant.operator)
 
@@ -142,6 +142,7 @@ def create_app(res: Resources | None = None) -> FastAPI:
                 "bytes": used.bytes, "quota_downloads": grant.quota_downloads,
                 "quota_rows": grant.quota_rows}
 
+    app.include_router(delta_sharing.router(resources, grant_of, served))
     return app
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import time
 
+import httpx
 from rich.console import Console
 
 from yishu.airflow.runner import prepare, run_dag
+from yishu.cli.demo_operator import operator_story
 from yishu.cli.tables import deid_summary, print_catalog, run_colour
 from yishu.db.queries import BatchNotFound, get_batch, product_run, published_versions
 from yishu.pipeline.batches import review
@@ -130,6 +132,11 @@ def run_demo(console: Console, res: Resources, *, rows: int, partition: str) -> 
         console.print(f"[bold red]Not collected[/]: {name}: {why}", soft_wrap=True,
                       highlight=False)
     _where_next(console, res, reports)
+    try:
+        operator_story(console, res)
+    except (httpx.HTTPError, RuntimeError) as exc:
+        console.print(f"[bold red]The operator step failed[/]: {exc}: run `yishu serve` and "
+                      "see the README's operator guide", soft_wrap=True, highlight=False)
 
 
 def _where_next(console: Console, res: Resources, reports: dict) -> None:
