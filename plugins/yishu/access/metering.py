@@ -51,7 +51,7 @@ def deliver(res: Resources, grant: Grant, product: str, version: int, fmt: str, 
     quota of this calendar month (the refusal is then for the caller to audit)."""
     now = now or dt.datetime.now(dt.UTC)
     month = now.strftime("%Y-%m")
-    with res.db.session() as s:
+    with audit.queued(res), res.db.session() as s:
         audit.lock(res, s)  # serializes quota checks with every other writer
         used = usage(s, grant.licence_id, month)
         if grant.quota_downloads is not None and used.downloads + 1 > grant.quota_downloads:
