@@ -57,3 +57,34 @@ def test_writers_queued_from_many_threads_all_land_in_one_chain(fresh_res):
         t.join()
     assert len(audit.entries(fresh_res.db)) == 61
     assert integrity.verify(fresh_res) == []
+
+
+def test_entries_asked_for_while_a_transaction_is_written_share_the_next_one(fresh_res,
+                                                                              monkeypatch):
+    audit.record(fresh_res, "api.request", "/start", actor="op")
+    release, signed = threading.Event(), []
+    real_queued, real_sign = audit.queued, audit.sign_head
+
+    def slow_queued(res):  # the first writer is held before its transaction
+        release.wait(10)
+        return real_queued(res)
+
+    monkeypatch.setattr(audit, "queued", slow_queued)
+    monkeypatch.setattr(audit, "sign_head", lambda res, seq, h: (signed.append(seq),
+                                                                 real_sign(res, seq, h)))
+    threads = [threading.Thread(target=audit.record, args=(fresh_res, "api.request", f"/{i}"),
+                                kwargs={"actor": "op"}) for i in range(3)]
+    threads[0].start()
+    key = (fresh_res.db.url, str(fresh_res.storage.audit_checkpoint()))
+    while audit._QUEUES[key][1]:  # the first writer took its group: [/0]
+        threading.Event().wait(0.01)
+    for t in threads[1:]:
+        t.start()
+    while len(audit._QUEUES[key][1]) < 2:  # /1 and /2 wait behind it
+        threading.Event().wait(0.01)
+    release.set()
+    for t in threads:
+        t.join()
+    assert signed == [2, 4]  # two transactions and two signed heads for three entries
+    assert sorted(e.subject for e in audit.entries(fresh_res.db)[1:]) == ["/0", "/1", "/2"]
+    assert integrity.verify(fresh_res) == []
