@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: install delta-client demo test lint bench bench-names bench-collect clean system-packages
+.PHONY: install delta-client demo test lint bench bench-names bench-collect bench-api clean system-packages
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "installing into $(VENV) from requirements.lock (first time: about 2-3 minutes)…"
@@ -58,6 +58,9 @@ bench-names: install
 
 bench-collect: install
 	@$(BIN)/python -m yishu.bench.collect $(ARGS)
+
+bench-api: install
+	@$(BIN)/python -m yishu.bench.api $(ARGS)
 
 clean:
 	rm -rf .yishu $(DELTA_VENV)

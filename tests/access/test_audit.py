@@ -5,7 +5,6 @@ forged checkpoint), the voucher's anchor, and writers that refuse a damaged log.
 import dataclasses
 import datetime as dt
 import json
-import shutil
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -108,7 +107,7 @@ def test_a_tail_cut_also_in_the_head_row_is_still_detected(fresh_res):
 def test_a_database_swapped_for_an_older_copy_is_detected(fresh_res, tmp_path):
     _fill(fresh_res, 2)
     db_file = fresh_res.settings.home / "yishu.db"
-    shutil.copyfile(db_file, tmp_path / "old.db")
+    _copy_database(db_file, tmp_path / "old.db")
     _fill(fresh_res, 2)
     older = dataclasses.replace(fresh_res, db=Database(f"sqlite:///{tmp_path / 'old.db'}"))
     assert _kinds(older) == [(integrity.SWAPPED, 3)]
@@ -316,3 +315,13 @@ def test_first_writers_at_once_all_record(fresh_res):
         t.join()
     assert errors == []
     assert len(audit.entries(fresh_res.db)) == 4 and integrity.verify(fresh_res) == []
+
+
+def _copy_database(source, target) -> None:
+    """A copy of the live database (WAL mode keeps recent commits in `-wal`: copy through
+    SQLite, as a backup would)."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)

@@ -2,7 +2,6 @@
 message naming the damage, never a traceback, and nothing revealed without its entry."""
 
 import dataclasses
-import shutil
 
 import pyarrow as pa
 from sqlalchemy import select
@@ -59,7 +58,7 @@ def test_verify_fails_when_the_last_entry_is_deleted(fresh_res):
 
 def test_verify_fails_on_a_database_swapped_for_an_older_copy(fresh_res, tmp_path):
     _fill(fresh_res, 2)
-    shutil.copyfile(fresh_res.settings.home / "yishu.db", tmp_path / "old.db")
+    _copy_database(fresh_res.settings.home / "yishu.db", tmp_path / "old.db")
     _fill(fresh_res, 1)
     older = dataclasses.replace(fresh_res, db=Database(f"sqlite:///{tmp_path / 'old.db'}"))
     result = _yishu(older, "audit", "verify")
@@ -142,3 +141,13 @@ def test_audit_ls_shows_times_in_utc(fresh_res):
     _fill(fresh_res, 1)
     result = _yishu(fresh_res, "audit", "ls")
     assert result.exit_code == 0 and "at (UTC)" in result.output
+
+
+def _copy_database(source, target) -> None:
+    """A copy of the live database (WAL mode keeps recent commits in `-wal`: copy through
+    SQLite, as a backup would)."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)

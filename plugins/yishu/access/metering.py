@@ -57,7 +57,7 @@ def deliver(res: Resources, grant: Grant, product: str, version: int, fmt: str, 
     now = now or dt.datetime.now(dt.UTC)
     month = now.strftime("%Y-%m")
     subject = f"{product}/v{version}" + (f"/link/{link}" if link is not None else "")
-    with res.db.session() as s:
+    with audit.queued(res), res.db.session() as s:
         audit.lock(res, s)  # serializes quota checks with every other writer
         if link is not None and s.scalars(select(AuditEntry.seq).where(
                 AuditEntry.seq > link, AuditEntry.action == "api.deliver",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -52,9 +52,20 @@ def _migrated_engine(url: str):
     # after pysqlite's default 5 s when a publisher's fsyncs are slow on a busy disk
     args = {"timeout": SQLITE_BUSY_SECONDS} if url.startswith("sqlite") else {}
     engine = create_engine(url, connect_args=args)
+    if url.startswith("sqlite") and database and database != ":memory:":
+        event.listen(engine, "connect", _sqlite_wal)
     with guard:
         migrate(engine)
     return engine
+
+
+def _sqlite_wal(connection, _record) -> None:
+    """WAL: readers (every API request authenticates) and the one writer no longer block each
+    other. synchronous=FULL keeps every commit on disk before the audit head is signed, as
+    the default journal did (NORMAL could lose the last commits to a power cut, and the log
+    would then look cut)."""
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
 
 
 @contextlib.contextmanager

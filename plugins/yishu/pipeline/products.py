@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from yishu.access import audit
 from yishu.db import reservations
-from yishu.db.models import ProductRun, ProductVersion
+from yishu.db.models import ProductRun, ProductVersion, VersionReservation
 from yishu.db.queries import latest_usable
 from yishu.definitions import GRADES, LEVELS
 from yishu.deid import policy as deid_policy
@@ -252,6 +252,12 @@ def publish(res: Resources, ref: ProductRef) -> ProductRef:
     fingerprint = _fingerprint(ref)
     with res.db.session() as s:
         existing = _published(s, product.name, fingerprint)
+        retry = existing is not None and s.scalar(select(VersionReservation.run_id).where(
+            VersionReservation.product == product.name,
+            VersionReservation.version == existing.version)) == ref.run_id
+    if retry:  # this run published it and its task failed afterwards: report it again as is
+        _clean_work(res, ref)
+        return ref.but(version=existing.version, path=existing.path, unchanged=False)
     if existing:
         return _unchanged(res, ref, existing)
     version = reservations.reserve_version(res.db, product.name, fingerprint, ref.run_id)

@@ -1,0 +1,90 @@
+"""What one audited request costs must not grow with the log, and a reader must not hold up
+the audit writers (the operator API appends an entry on every request)."""
+
+import threading
+
+from sqlalchemy import event, select
+
+from yishu.access import audit, integrity
+from yishu.db.models import AuditEntry
+
+
+def test_appending_loads_the_latest_entry_only_whatever_the_log_length(fresh_res):
+    for i in range(40):
+        audit.record(fresh_res, "api.request", f"/r/{i}", actor="op")
+    loaded = []
+
+    def count(target, _context):
+        loaded.append(target.seq)
+
+    event.listen(AuditEntry, "load", count)
+    try:
+        audit.record(fresh_res, "api.request", "/r/last", actor="op")
+    finally:
+        event.remove(AuditEntry, "load", count)
+    assert len(loaded) <= 2, f"appending one entry loaded {len(loaded)} entries"
+    assert [e.subject for e in audit.entries(fresh_res.db)][-2:] == ["/r/39", "/r/last"]
+
+
+def test_an_open_read_does_not_hold_up_an_audited_act(fresh_res):
+    for subject in ("/first", "/second"):
+        audit.record(fresh_res, "api.request", subject, actor="op")
+    done = threading.Event()
+    with fresh_res.db.session() as reader:  # a request mid-way through reading the log
+        rows = reader.connection().execute(select(AuditEntry.seq).order_by(AuditEntry.seq))
+        assert rows.fetchone() == (1,)  # the statement is still open: it reads under a lock
+        writer = threading.Thread(target=lambda: (
+            audit.record(fresh_res, "api.request", "/third", actor="op"), done.set()))
+        writer.start()
+        # a rollback journal makes the writer wait for this reader (up to the busy timeout)
+        finished = done.wait(10)
+    writer.join()
+    assert finished, "the audit writer waited for a reader to finish"
+    assert [e.subject for e in audit.entries(fresh_res.db)] == ["/first", "/second", "/third"]
+
+
+def test_writers_queued_from_many_threads_all_land_in_one_chain(fresh_res):
+    audit.record(fresh_res, "api.request", "/start", actor="op")
+
+    def requests(worker):
+        for i in range(10):
+            audit.record(fresh_res, "api.request", f"/w{worker}/{i}", actor="op")
+
+    threads = [threading.Thread(target=requests, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(audit.entries(fresh_res.db)) == 61
+    assert integrity.verify(fresh_res) == []
+
+
+def test_entries_asked_for_while_a_transaction_is_written_share_the_next_one(fresh_res,
+                                                                              monkeypatch):
+    audit.record(fresh_res, "api.request", "/start", actor="op")
+    release, signed = threading.Event(), []
+    real_queued, real_sign = audit.queued, audit.sign_head
+
+    def slow_queued(res):  # the first writer is held before its transaction
+        release.wait(10)
+        return real_queued(res)
+
+    monkeypatch.setattr(audit, "queued", slow_queued)
+    monkeypatch.setattr(audit, "sign_head", lambda res, seq, h: (signed.append(seq),
+                                                                 real_sign(res, seq, h)))
+    threads = [threading.Thread(target=audit.record, args=(fresh_res, "api.request", f"/{i}"),
+                                kwargs={"actor": "op"}) for i in range(3)]
+    threads[0].start()
+    key = (fresh_res.db.url, str(fresh_res.storage.audit_checkpoint()))
+    while audit._QUEUES[key][1]:  # the first writer took its group: [/0]
+        threading.Event().wait(0.01)
+    for t in threads[1:]:
+        t.start()
+    while len(audit._QUEUES[key][1]) < 2:  # /1 and /2 wait behind it
+        threading.Event().wait(0.01)
+    release.set()
+    for t in threads:
+        t.join()
+    assert signed == [2, 4]  # two transactions and two signed heads for three entries
+    assert sorted(e.subject for e in audit.entries(fresh_res.db)[1:]) == ["/0", "/1", "/2"]
+    assert integrity.verify(fresh_res) == []
