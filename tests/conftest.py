@@ -45,5 +45,30 @@ def catalog_copy(tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture(scope="session")
+def pg_url():
+    """A real PostgreSQL server for the session (one: they all listen on one port)."""
+    from tests import pg_server
+
+    url, stop = pg_server.start()
+    yield url
+    stop()
+
+
+@pytest.fixture
+def pg_database(pg_url) -> str:
+    """The URL of a new, empty database of the test's own on the session's server."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return pg_url.replace("/yishu?", f"/{name}?")
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_HOME, ignore_errors=True)

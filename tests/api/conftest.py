@@ -53,7 +53,11 @@ class World:
 
 @pytest.fixture
 def world(fresh_res) -> World:
-    res = fresh_res
+    return build_world(fresh_res)
+
+
+def build_world(res) -> World:
+    """Publish VERSIONS on `res` (an empty state folder) and make one token per state."""
     res.keys.signing_key()  # minted first, as publishing does, before any version exists
     for spec in VERSIONS:
         publish(res, *spec)
@@ -68,6 +72,7 @@ def world(fresh_res) -> World:
     _, made["valid"] = operator("insurer", "91440300MA5F000007", "insurance_claims", "L3")
     _, made["level_L2"] = operator("low", "913100007109325157", "insurance_claims", "L2")
     _, made["open"] = operator("mapper", "91110000100000001W", "ev_mobility", "L1")
+    _, made["finance"] = operator("lender", "91440300MA5F00006R", "inclusive_credit", "L3")
     lic, made["over_quota"] = operator("small", "91440300MA5F00001A", "insurance_claims",
                                        "L3", quota_downloads=1)
     lic, made["revoked_licence"] = operator("gone", "91440300MA5F00002D",

@@ -7,19 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from tests import pg_server
 from yishu.access import audit, integrity
 from yishu.db.database import Database, migrate
 from yishu.db.reservations import reserve_version
 from yishu.resources import Resources
 from yishu.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    url, stop = pg_server.start()
-    yield url
-    stop()
 
 
 @pytest.fixture(scope="module")

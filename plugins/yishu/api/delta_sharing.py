@@ -64,11 +64,14 @@ def router(resources: Callable[[], Resources], grant_of: Callable,
         return [{"name": name, "schema": grant.scenario, "share": grant.zone}
                 for name in offer.licensed_products(resources(), grant)]
 
-    def latest(grant: Grant, share: str, schema: str, table: str) -> ProductVersion:
+    def product_of(grant: Grant, share: str, schema: str, table: str) -> str:
         _match(share, grant.zone, "share", "shares")
         _match(schema, grant.scenario, "schema", f"shares/{grant.zone}/schemas")
-        name = next((t for t in offer.licensed_products(resources(), grant)
+        return next((t for t in offer.licensed_products(resources(), grant)
                      if t.lower() == table.lower()), table)
+
+    def latest(grant: Grant, share: str, schema: str, table: str) -> ProductVersion:
+        name = product_of(grant, share, schema, table)
         allowed = offer.deliverable(offer.versions(resources(), grant, name))
         if not allowed:
             raise AccessDenied(404, "no_version", f"'{name}' has no version this licence may "
@@ -159,12 +162,14 @@ def router(resources: Callable[[], Resources], grant_of: Callable,
                 raise AccessDenied(400, "unsupported", f"'{unsupported}' is not supported: "
                                    "each version is a whole, immutable snapshot",
                                    "ask for the latest version or give `version`")
-        found = latest(grant, share, schema, product)
-        if body.get("version") is not None:
-            if type(body["version"]) is not int:  # bool is an int to isinstance
-                raise AccessDenied(400, "invalid_request", "`version` must be an integer",
-                                   "give a version number from GET …/version")
-            found = offer.version(resources(), grant, found.product, body["version"])
+        if body.get("version") is None:
+            found = latest(grant, share, schema, product)
+        elif type(body["version"]) is not int:  # bool is an int to isinstance
+            raise AccessDenied(400, "invalid_request", "`version` must be an integer",
+                               "give a version number from GET …/version")
+        else:  # the version asked for says why it is refused (withdrawn, level), if it is
+            found = offer.version(resources(), grant, product_of(grant, share, schema, product),
+                                  body["version"])
         entry = served(request, grant, product=found.product, version=found.version)
         res, path = resources(), Path(found.path) / "data.parquet"
         expires = int(dt.datetime.now(dt.UTC).timestamp()) + LINK_SECONDS
