@@ -149,12 +149,7 @@ def append(res: Resources, session: Session, action: str, subject: str,
     detail = json.loads(json.dumps(detail or {}, default=str))
     actor = actor or current_actor()
     at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    pending = session.info.get(_PENDING)
-    if pending is not None and pending[2] is session.get_transaction() and inspect(
-            pending[1]).persistent:
-        last = pending[1]  # this transaction holds the lock and checked the log: extend it
-    else:
-        last = lock(res, session, adopt_unsigned)
+    last = lock(res, session, adopt_unsigned)
     prev = last.hash if last else GENESIS
     entry = AuditEntry(at=at, actor=actor, action=action, subject=subject, detail=detail,
                        prev_hash=prev, hash=digest(prev, at, actor, action, subject, detail))
@@ -165,14 +160,12 @@ def append(res: Resources, session: Session, action: str, subject: str,
                     .execution_options(synchronize_session=False))
     if not event.contains(session, "after_commit", _sign_committed_head):
         event.listen(session, "after_commit", _sign_committed_head)
-    # the latest entry of the transaction (a group's next entry extends it without checking
-    # the log again: signature checks and queries once per group, not once per entry)
-    session.info[_PENDING] = (res, entry, session.get_transaction())
+    session.info[_PENDING] = (res, entry)  # the latest entry of the transaction
     return entry
 
 
 def _sign_committed_head(session: Session) -> None:
-    res, entry, _ = session.info.pop(_PENDING, (None, None, None))
+    res, entry = session.info.pop(_PENDING, (None, None))
     # a rolled-back entry is transient again: only a committed one becomes the signed head
     if entry is not None and inspect(entry).persistent:
         sign_head(res, entry.seq, entry.hash)
