@@ -104,3 +104,26 @@ def test_retyped_column_is_reported_and_lowers_conformity(fresh_res, tmp_path):
             assert "retyped: column T: 100% of 20 values are not a valid decimal" in out
             assert "warm" not in out
     assert scores["retyped"] < scores["clean"]
+
+
+def test_digits_in_a_required_date_column_are_a_reason_not_a_crash(tmp_path):
+    """visit_date delivered as 20261001 (digits where the element is a date): validation
+    runs to the end, names the retyped column with its share and scores it."""
+    res = Resources.from_settings(Settings.for_home(tmp_path / "home"))
+    path = write_sample(res.storage, "health_visits", PARTITION, 200, seed=5, dirty=False)
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    at = rows[0].index("visit_date")
+    for row in rows[1:]:
+        row[at] = row[at].replace("-", "")
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    batch = batches.validate_and_land(res, collect(
+        res.catalog.sources["health_visits"], PARTITION, settings=res.settings,
+        storage=res.storage))
+    result = json.loads(open(batch.validation_path, encoding="utf-8").read())
+    assert result["drift"]["retyped"] == [{"column": "visit_date", "type": "date",
+                                           "failing": 200, "checked": 200, "share": 1.0}]
+    assert result["quality"]["dimensions"]["conformity"] < 100
+    report = json.loads(write_report(res, "health_visits", PARTITION)[1].read_text("utf-8"))
+    assert report["drift"]["retyped"][0]["column"] == "visit_date"
