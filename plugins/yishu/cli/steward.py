@@ -37,6 +37,7 @@ def quarantine_show(ctx: typer.Context, source: str,
     """Why a batch was quarantined: failed expectations, counts, example rows."""
     from yishu.db.queries import BatchNotFound, get_batch
     from yishu.pipeline.reasons import without_raw_values
+    from yishu.sources.drift import retyped_reason
 
     try:
         b = get_batch(resources(ctx).db, source, partition)
@@ -63,6 +64,14 @@ def quarantine_show(ctx: typer.Context, source: str,
                               f"{r.get('unexpected_percent') or 0:.2f}",
                               ", ".join(map(str, r.get("example_rows", [])[:5])))
         console.print(table)
+        drift = result.get("drift") or {}
+        if drift.get("added"):
+            console.print(f"added column(s), unmapped, never published: "
+                          f"{', '.join(drift['added'])} (map them in the source's `columns:` "
+                          "if they are wanted)", soft_wrap=True, highlight=False)
+        if drift.get("retyped"):
+            console.print(f"retyped: {retyped_reason(drift['retyped'])}", soft_wrap=True,
+                          highlight=False)
 
 
 def _review(ctx: typer.Context, source: str, partition: str, decision: str,

@@ -24,6 +24,7 @@ from yishu.deid.operators import mask
 from yishu.pipeline.reasons import first_bad_row, without_raw_values
 from yishu.resources import Resources
 from yishu.sources.collect import CollectResult
+from yishu.sources.drift import Drift, retyped
 from yishu.standard import quality
 from yishu.standard.consistency import consistency_rate
 from yishu.standard.suites import NUMERIC_TYPES, read_suite
@@ -31,9 +32,14 @@ from yishu.standard.suites import NUMERIC_TYPES, read_suite
 __all__ = ["BatchNotFound", "review", "typed_frame", "validate_and_land"]
 
 
-def typed_frame(cat: Catalog, source: Source, snapshot: str) -> pd.DataFrame:
-    """The snapshot as pandas, numbers parsed (unparseable numbers become missing)."""
+def typed_frame(cat: Catalog, source: Source, snapshot: str,
+                drift: Drift | None = None) -> pd.DataFrame:
+    """The snapshot as pandas, numbers parsed (unparseable numbers become missing). Given a
+    `drift`, its retyped columns are found first, on the values as delivered."""
     df = pq.read_table(snapshot).to_pandas()
+    if drift is not None:
+        drift.retyped = retyped(df, {c.name: cat.elements[c.element].type
+                                     for c in source.columns.values()})
     for col in source.columns.values():
         if cat.elements[col.element].type in NUMERIC_TYPES:
             df[col.name] = pd.to_numeric(df[col.name], errors="coerce")
@@ -118,16 +124,22 @@ def validate_and_land(res: Resources, collected: CollectResult) -> Batch:
 
     from yishu.standard.validate import run_suite  # Great Expectations is slow to import
 
-    df = typed_frame(cat, source, collected.snapshot)
+    drift = Drift.from_metadata(pq.read_schema(collected.snapshot).metadata)
+    df = typed_frame(cat, source, collected.snapshot, drift)
     outcome = run_suite(df, read_suite(res.settings.expectations_dir, source.name),
                         data_docs_dir=report_dir / "data_docs")
     result = outcome.to_dict()
     _add_example_keys(cat, source, df, result["results"])
     consistency = consistency_rate(cat, source, df, _latest_snapshot(res))
-    q = quality.score(result["results"], model, consistency=consistency["rate"],
+    # a retyped column is a conformity measurement: its failing share lowers the score
+    retyped_results = [{"dimension": "conformity", "element_count": r["checked"],
+                        "unexpected_count": r["failing"]} for r in drift.retyped]
+    q = quality.score(result["results"] + retyped_results, model,
+                      consistency=consistency["rate"],
                       timeliness=_timeliness(cat, source, df, collected.partition,
                                              model.freshness_days))
-    result.update(quality=q.to_dict(), consistency=consistency, partition=collected.partition,
+    result.update(quality=q.to_dict(), consistency=consistency, drift=drift.to_dict(),
+                  partition=collected.partition,
                   source=source.name, snapshot_sha256=collected.sha256, rows=collected.rows,
                   validated_at=dt.datetime.now(dt.UTC).isoformat())
     validation_path = report_dir / "validation.json"

@@ -63,6 +63,7 @@ def build_report(res: Resources, source: str, partition: str) -> dict:
         "failed": [r for r in validation.get("results", []) if not r["success"]],
         "passed": [r for r in validation.get("results", []) if r["success"]],
         "consistency": validation.get("consistency", {}),
+        "drift": validation.get("drift") or {},
         "data_docs_index": validation.get("data_docs_index"),
         "trend": [{"partition": b.partition, "status": b.status, "rows": b.rows,
                    "score": b.quality_score, "grade": b.quality_grade} for b in trend],

@@ -19,6 +19,7 @@ from yishu.definitions import Source
 from yishu.settings import Settings
 from yishu.sources import files, raw
 from yishu.sources.delivery import Delivery, SourceUnavailable
+from yishu.sources.drift import header_drift, missing_reason
 from yishu.sources.readers import Unreadable
 from yishu.storage import Storage
 
@@ -67,23 +68,21 @@ def why_not_collected(source: Source, partition: str, *, settings: Settings) -> 
 
 def conform(table: pa.Table, source: Source, where: str) -> tuple[pa.Table | None, str | None]:
     """The declared columns of a parsed table, or why it cannot be used (schema drift: a
-    repeated or missing column stops the batch; an undeclared column never enters the zone
-    and is recorded in the snapshot's metadata)."""
+    repeated or missing column stops the batch; an added (unmapped) column never enters the
+    zone and is recorded in the snapshot's metadata for the steward: see `drift.py`)."""
     names = table.column_names
     repeated = sorted({c for c in names if names.count(c) > 1})
     if repeated:
         return None, (f"{where}: column(s) {repeated} appear more than once in the header: "
                       "fix the export")
-    missing = [c for c in source.columns if c not in names]
-    extra = [c for c in names if c not in source.columns]
-    if missing:
-        renamed = f" (renamed to {extra}?)" if extra and len(extra) == len(missing) else ""
-        return None, (f"{where}: missing column(s) {missing} declared in {source.file}"
-                      f"{renamed}: fix the export or the source's `columns:`")
+    drift = header_drift(names, source.columns)
+    if drift.missing_required or drift.missing_optional:
+        return None, missing_reason(drift, where, source.file)
     table = table.select(list(source.columns))  # undeclared columns never enter the zone
     if damaged := _control_characters(table):
         return None, f"{where}: {damaged}: the export is damaged: fix it and deliver it again"
-    return table.replace_schema_metadata({"undeclared_columns": ",".join(extra)}), None
+    return table.replace_schema_metadata({"undeclared_columns": ",".join(drift.added),
+                                          **drift.to_metadata()}), None
 
 
 def _control_characters(table: pa.Table) -> str | None:
