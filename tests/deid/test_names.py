@@ -16,12 +16,6 @@ import pytest
 from yishu.deid.recognizers import all_recognizers, build_analyzer
 from yishu.deid.recognizers import cn_lac_person_recognizer as lac
 from yishu.deid.recognizers.cn_person_recognizer import CnPersonRecognizer
-from yishu.deid.text_scanner import TextScanner
-
-
-@pytest.fixture(scope="module")
-def scanner():
-    return TextScanner()
 
 
 def _names(scanner, text):

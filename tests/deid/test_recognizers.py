@@ -12,9 +12,7 @@ from yishu.deid.recognizers import (
     ENTITY_LABELS,
     STRONG_IDENTIFIERS,
     all_recognizers,
-    build_analyzer,
 )
-from yishu.deid.text_scanner import TextScanner
 from yishu.standard import identifiers
 
 
@@ -145,14 +143,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def analyzer():
-    return build_analyzer()
-
-
-@pytest.fixture(scope="module")
-def scanner():
-    return TextScanner()
 
 
 def _ids(cases):

@@ -8,9 +8,7 @@ import pyarrow as pa
 import pytest
 
 from tests.deid.test_recognizers import bank_card, resident_id, wrong_check
-from yishu.deid.recognizers import build_analyzer
 from yishu.deid.scan import scan_table
-from yishu.deid.text_scanner import TextScanner
 
 RID = resident_id("442328", "19620617", "613")
 FULL = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
@@ -70,14 +68,6 @@ NO_MATCH = [
 ]
 
 
-@pytest.fixture(scope="module")
-def analyzer():
-    return build_analyzer()
-
-
-@pytest.fixture(scope="module")
-def scanner():
-    return TextScanner()
 
 
 @pytest.mark.parametrize(("entity", "text", "expected"), MATCH, ids=[t for _, t, _ in MATCH])

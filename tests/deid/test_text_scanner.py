@@ -19,10 +19,6 @@ def resident_id(county: str = "440305", birth: str = "19920512", seq: str = "031
 RID = resident_id()
 
 
-@pytest.fixture(scope="module")
-def scanner():
-    return TextScanner()
-
 
 def test_redacts_clinical_note(scanner):
     note = f"患者王秀英，女，45岁，身份证{RID}，电话13812345678，主诉头痛三天，建议复查。"
