@@ -61,10 +61,6 @@ def _sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _utc(at: dt.datetime) -> dt.datetime:
-    return audit.utc(at)
-
-
 def issue(res: Resources, licence_id: int, days: int = 90, *, actor: str | None = None,
           now: dt.datetime | None = None) -> tuple[str, Token]:
     """A new token for an active licence; it expires after `days` or with the licence."""
@@ -155,9 +151,10 @@ def _grant(res: Resources, s: Session, row: Token, now: dt.datetime) -> Grant:
     if row.revoked_at is not None:
         raise AccessDenied(401, "revoked_token", f"token {row.id} was revoked",
                            "ask the bureau for a new token")
-    if _utc(row.expires_at) <= now:
+    expires_at = audit.utc(row.expires_at)
+    if expires_at <= now:
         raise AccessDenied(401, "expired_token", f"token {row.id} expired on "
-                           f"{_utc(row.expires_at):%Y-%m-%d}", "ask the bureau for a new token")
+                           f"{expires_at:%Y-%m-%d}", "ask the bureau for a new token")
     licence = s.get(Licence, row.licence_id)
     operator = s.get(Operator, licence.operator_id)
     if operator.status != "active":
@@ -184,7 +181,7 @@ def write_profile(path: Path, token: str, endpoint: str, expires_at: dt.datetime
     (it holds the secret)."""
     profile = {"shareCredentialsVersion": 1, "endpoint": endpoint.rstrip("/"),
                "bearerToken": token,
-               "expirationTime": _utc(expires_at).strftime("%Y-%m-%dT%H:%M:%SZ")}
+               "expirationTime": audit.utc(expires_at).strftime("%Y-%m-%dT%H:%M:%SZ")}
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
