@@ -7,9 +7,10 @@ A fresh state folder gets a synthetic `insurance_visits` version of `--rows` row
 CSV, signed voucher, published with its audit entry as publishing does), an operator, a
 licence and one token per client. Each phase (listing, Parquet download, CSV download) runs
 `--clients` threads for `--seconds`; it prints requests/s, MB/s, p50/p99 latency (a download's
-latency is the whole file) and the server's peak RSS (summed over its process tree). At the
-end the audit log is verified and its entries counted against the requests made: the
-guarantees (every request audited, every delivery metered) hold under load, or it says so.
+latency is the whole file), the server's CPU time per request and its peak RSS (both summed
+over its process tree; CPU per request stays meaningful on a busy machine), with the load
+average. At the end the audit log is verified and its entries counted against the requests
+made: the guarantees (every request audited, every delivery metered) hold under load, or it says so.
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ class Phase:
     bytes: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the server's, during the phase
 
 
 def _client(base: str, token: str, path: str, until: float, phase: Phase,
@@ -155,10 +157,27 @@ def _client(base: str, token: str, path: str, until: float, phase: Phase,
                 phase.bytes += size
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by a process and its (living) children: the cost
+    of the requests, which a busy machine does not change the way it changes req/s."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in (root, *root.children(recursive=True)):
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def _run_phase(name: str, base: str, tokens: list[str], path: str, seconds: float,
                server_pid: int) -> tuple[Phase, int]:
     phase, lock = Phase(name), threading.Lock()
     rss = PeakRss(server_pid)
+    cpu = server_cpu_seconds(server_pid)
     started = time.perf_counter()
     threads = [threading.Thread(target=_client, args=(base, t, path, started + seconds, phase,
                                                       lock)) for t in tokens]
@@ -167,6 +186,7 @@ def _run_phase(name: str, base: str, tokens: list[str], path: str, seconds: floa
     for t in threads:
         t.join()
     phase.seconds = time.perf_counter() - started
+    phase.cpu_seconds = server_cpu_seconds(server_pid) - cpu
     return phase, rss.stop()
 
 
@@ -177,8 +197,13 @@ def _line(phase: Phase, peak: int) -> str:
     p99 = ordered[min(n - 1, int(n * 0.99))] * 1000 if n else 0
     return (f"{phase.name:<16} {n:>6} req {n / phase.seconds:>8.1f} req/s "
             f"{phase.bytes / phase.seconds / 1e6:>8.1f} MB/s  p50 {p50:>8.1f} ms  "
-            f"p99 {p99:>8.1f} ms  server peak RSS {peak / 2**20:>6.0f} MB"
+            f"p99 {p99:>8.1f} ms  server CPU {phase.cpu_seconds * 1000 / max(n, 1):>6.2f} "
+            f"ms/req  peak RSS {peak / 2**20:>6.0f} MB"
             + (f"  FAILED {len(phase.failures)}: {phase.failures[0]}" if phase.failures else ""))
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -209,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"prepared {args.rows:,} rows in {time.perf_counter() - started:.1f} s: Parquet "
               f"{sizes['data.parquet']:.1f} MB, CSV {sizes['data.csv']:.1f} MB; "
               f"{args.clients} clients, {args.workers} worker(s), {args.seconds:g} s per phase, "
-              f"{os.cpu_count()} CPUs", flush=True)
+              f"{os.cpu_count()} CPUs, load average {_load()}", flush=True)
         before = len(audit.entries(res.db))
         port = free_port()
         # the server gets this environment (as settings.py read it) and the bench's state
@@ -229,6 +254,7 @@ def main(argv: list[str] | None = None) -> None:
             server.wait(timeout=30)
         logged = len(audit.entries(res.db)) - before
         damage = integrity.verify(res)
+        print(f"load average at the end {_load()}", flush=True)
         print(f"audit log: {logged} new entries for {requests} requests; "
               + ("chain and signed head verified" if not damage else
                  f"DAMAGED: {damage[0]}"), flush=True)
