@@ -76,11 +76,11 @@ def test_entries_asked_for_while_a_transaction_is_written_share_the_next_one(fre
                                 kwargs={"actor": "op"}) for i in range(3)]
     threads[0].start()
     key = (fresh_res.db.url, str(fresh_res.storage.audit_checkpoint()))
-    while audit._QUEUES[key][1]:  # the first writer took its group: [/0]
+    while audit._WRITERS[key].waiting:  # the first writer took its group: [/0]
         threading.Event().wait(0.01)
     for t in threads[1:]:
         t.start()
-    while len(audit._QUEUES[key][1]) < 2:  # /1 and /2 wait behind it
+    while len(audit._WRITERS[key].waiting) < 2:  # /1 and /2 wait behind it
         threading.Event().wait(0.01)
     release.set()
     for t in threads:

@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
@@ -146,22 +146,33 @@ def append(res: Resources, session: Session, action: str, subject: str,
     """Add an entry to the caller's transaction: it commits with the act it records, or
     neither does. The new head is signed once the transaction commits. `adopt_unsigned` is
     for `yishu audit repair` only: extend a log that has no checkpoint yet."""
-    detail = json.loads(json.dumps(detail or {}, default=str))
-    actor = actor or current_actor()
-    at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    last = lock(res, session, adopt_unsigned)
-    prev = last.hash if last else GENESIS
-    entry = AuditEntry(at=at, actor=actor, action=action, subject=subject, detail=detail,
-                       prev_hash=prev, hash=digest(prev, at, actor, action, subject, detail))
-    session.add(entry)
-    session.flush()
-    session.execute(update(AuditHead).where(AuditHead.id == 1)
-                    .values(seq=entry.seq, hash=entry.hash)
-                    .execution_options(synchronize_session=False))
+    entry = _extend(session, lock(res, session, adopt_unsigned), action, subject, detail, actor)
+    _remember_head(session, entry)
     if not event.contains(session, "after_commit", _sign_committed_head):
         event.listen(session, "after_commit", _sign_committed_head)
     session.info[_PENDING] = (res, entry)  # the latest entry of the transaction
     return entry
+
+
+def _extend(session: Session, last: AuditEntry | None, action: str, subject: str,
+            detail: dict | None, actor: str | None) -> AuditEntry:
+    """The entry after `last` (the caller holds the writers' lock), added to the session."""
+    detail = json.loads(json.dumps(detail or {}, default=str))
+    actor = actor or current_actor()
+    at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    prev = last.hash if last else GENESIS
+    entry = AuditEntry(at=at, actor=actor, action=action, subject=subject, detail=detail,
+                       prev_hash=prev, hash=digest(prev, at, actor, action, subject, detail))
+    session.add(entry)
+    return entry
+
+
+def _remember_head(session: Session, entry: AuditEntry) -> None:
+    """The head row, in the same transaction: a later cut of the log shows against it."""
+    session.flush()
+    session.execute(update(AuditHead).where(AuditHead.id == 1)
+                    .values(seq=entry.seq, hash=entry.hash)
+                    .execution_options(synchronize_session=False))
 
 
 def _sign_committed_head(session: Session) -> None:
@@ -186,13 +197,35 @@ class _Waiting:
     """An entry waiting for the transaction that records it (`record`)."""
 
     args: tuple
+    group: _Group | None = None
     entry: AuditEntry | None = None
+
+
+@dataclass
+class _Group:
+    """Entries written in one transaction; `settled` is set once that committed and a head
+    covering it was signed, or it failed (`error`)."""
+
+    members: list[_Waiting]
+    settled: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
-    done: bool = False
 
 
-_QUEUES: dict[tuple[str, str], tuple[threading.Lock, list[_Waiting]]] = {}
-_QUEUES_LOCK = threading.Lock()
+class _Writers:
+    """This process's writers to one log: the entries queued for the next group, and the
+    latest head it committed and signed (so that one signature covers every group committed
+    while the one before was being signed)."""
+
+    def __init__(self):
+        self.leader = threading.Lock()  # held while a group is committed
+        self.waiting: list[_Waiting] = []
+        self.signer = threading.Lock()  # held while a head is signed
+        self.committed: tuple[int, str] = (0, GENESIS)  # (seq, hash), set under `leader`
+        self.signed = 0  # the latest seq this process signed a head at or beyond
+
+
+_WRITERS: dict[tuple[str, str], _Writers] = {}
+_WRITERS_LOCK = threading.Lock()  # guards _WRITERS and every `waiting` list
 
 
 def record(res: Resources, action: str, subject: str, detail: dict | None = None,
@@ -200,35 +233,62 @@ def record(res: Resources, action: str, subject: str, detail: dict | None = None
     """Append an entry for an act that changes no table, and return once it is committed and
     the head that covers it is signed (or raise, and nothing of it was recorded). Group commit:
     entries that threads of this process ask for while a transaction is being written go
-    together into the next one, one commit and one head signature for all of them, so a busy
-    API pays the fsyncs once per group, not once per request. Each caller still waits for its
-    own entry's commit and signed head: nothing is answered before it is on the record."""
+    together into the next one: one check of the log and one commit for all of them. The
+    writers' lock is held for the commit only: the next group commits while this one's head
+    is signed, and a signature covers every group committed by then. Each caller still waits
+    for its own entry's commit and a signed head covering it: nothing is answered before it
+    is on the record."""
     key = (res.db.url, str(res.storage.audit_checkpoint()))
-    with _QUEUES_LOCK:
-        leader, waiting = _QUEUES.setdefault(key, (threading.Lock(), []))
+    with _WRITERS_LOCK:
+        writers = _WRITERS.setdefault(key, _Writers())
         me = _Waiting((action, subject, detail, actor))
-        waiting.append(me)
-    with leader:  # whoever holds it writes everything queued so far, its own entry included
-        if not me.done:
-            with _QUEUES_LOCK:
-                group, waiting[:] = list(waiting), []
-            _write_group(res, group)
-    if me.error is not None:
-        raise me.error
+        writers.waiting.append(me)
+    group = None
+    with writers.leader:  # whoever holds it commits everything queued so far, its own included
+        if me.group is None:
+            with _WRITERS_LOCK:
+                group, writers.waiting = _Group(writers.waiting), []
+            for w in group.members:
+                w.group = group
+            _commit_group(res, group)
+            if group.error is None:
+                last = group.members[-1].entry
+                writers.committed = (last.seq, last.hash)
+    if group is not None:  # this thread committed the group: it sees it signed too
+        try:
+            if group.error is None:
+                _sign_covering(res, writers, group.members[-1].entry.seq)
+        except BaseException as exc:  # committed, but no signed head covers it
+            group.error = exc
+        finally:
+            group.settled.set()
+    me.group.settled.wait()
+    if me.group.error is not None:
+        raise me.group.error
     return me.entry
 
 
-def _write_group(res: Resources, group: list[_Waiting]) -> None:
+def _sign_covering(res: Resources, writers: _Writers, seq: int) -> None:
+    """Sign a head at or beyond `seq`: the latest this process committed, unless a head that
+    covers it was signed meanwhile."""
+    with writers.signer:
+        if writers.signed >= seq:
+            return
+        latest = writers.committed  # committed by this process, after the entry at `seq`
+        sign_head(res, *latest)
+        writers.signed = latest[0]
+
+
+def _commit_group(res: Resources, group: _Group) -> None:
     try:
         with queued(res), res.db.session() as s:
-            entries = [append(res, s, *w.args) for w in group]
+            last = lock(res, s)  # the log is checked once for the whole group
+            for w in group.members:
+                w.entry = last = _extend(s, last, *w.args)
+            _remember_head(s, last)
             s.commit()
-    except BaseException as exc:  # none of them was recorded (or the head was not signed)
-        for w in group:
-            w.error, w.done = exc, True
-        return
-    for w, entry in zip(group, entries, strict=True):
-        w.entry, w.done = entry, True
+    except BaseException as exc:  # none of them was recorded
+        group.error = exc
 
 
 @contextlib.contextmanager
