@@ -9,6 +9,7 @@ verifying. Keys are never written into the repository.
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from cryptography.hazmat.primitives import serialization
@@ -101,13 +102,26 @@ class Keys:
 
 def _private_key(pem: bytes, where: str) -> Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(pem, password=None)
+        return _parsed_private_key(pem)
     except (ValueError, TypeError):
         raise KeyProblem(f"{where}: not an unencrypted PEM private key: give the bureau's "
                         "Ed25519 signing key (PKCS8 PEM)") from None
-    if not isinstance(key, Ed25519PrivateKey):
+    except _NotEd25519:
         raise KeyProblem(f"{where}: not an Ed25519 key: vouchers and the audit log are signed "
-                        "with Ed25519")
+                        "with Ed25519") from None
+
+
+class _NotEd25519(Exception):
+    pass
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_private_key(pem: bytes) -> Ed25519PrivateKey:
+    """Parsed once per PEM (the key file is still read on every use, so a replaced key is
+    used at once): the audit log signs a head on every API request."""
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise _NotEd25519
     return key
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -41,18 +42,28 @@ def _payload(seq: int, head: str) -> bytes:
 
 def read(path: Path, public_key: Ed25519PublicKey) -> Checkpoint | None:
     """The signed head, or None when there is no checkpoint yet."""
-    if not path.exists():
-        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return _verified(raw, public_key.public_bytes_raw(), str(path))
+
+
+@functools.lru_cache(maxsize=16)
+def _verified(raw: bytes, public_key: bytes, where: str) -> Checkpoint:
+    """The checkpoint in `raw` if its signature verifies with `public_key`. Memoized: every
+    audited request reads the head, and the same bytes under the same key verify the same way
+    (a failure raises, so it is never remembered)."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
         seq, head = int(data["seq"]), str(data["hash"])
         signature = base64.b64decode(data["signature"], validate=True)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise CheckpointInvalid(f"{path} is not a checkpoint ({exc})") from None
+        raise CheckpointInvalid(f"{where} is not a checkpoint ({exc})") from None
     try:
-        public_key.verify(signature, _payload(seq, head))
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, _payload(seq, head))
     except InvalidSignature:
-        raise CheckpointInvalid(f"the signature of {path} does not verify with the bureau's "
+        raise CheckpointInvalid(f"the signature of {where} does not verify with the bureau's "
                                 "key: the checkpoint was altered or forged") from None
     return Checkpoint(seq, head)
 
