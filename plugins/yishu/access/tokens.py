@@ -123,13 +123,13 @@ def authenticate(res: Resources, token: str | None, *,
         raise AccessDenied(401, "unknown_token", "no token, or not a Yishu token",
                            "send `Authorization: Bearer yst_…` with the token you were issued")
     with res.db.session() as s:
-        row = s.get(Token, match.group(1))
-        # compare digests in constant time, and compare even when the id is unknown
-        stored = row.token_sha256 if row else _sha256("")
-        if not hmac.compare_digest(stored, _sha256(token)) or row is None:
-            raise AccessDenied(401, "unknown_token", "this token was never issued",
-                               "check you copied the whole token; ask the bureau for a new one")
-        return _grant(res, s, row, now)
+        found = _with_licence(s, match.group(1))
+    # compare digests in constant time, and compare even when the id is unknown
+    stored = found[0].token_sha256 if found else _sha256("")
+    if not hmac.compare_digest(stored, _sha256(token)) or found is None:
+        raise AccessDenied(401, "unknown_token", "this token was never issued",
+                           "check you copied the whole token; ask the bureau for a new one")
+    return _grant(res, *found, now)
 
 
 def grant_of_link(res: Resources, token_id: str, *,
@@ -139,14 +139,23 @@ def grant_of_link(res: Resources, token_id: str, *,
     the token's secret), so a revocation also stops links already handed out."""
     now = now or dt.datetime.now(dt.UTC)
     with res.db.session() as s:
-        row = s.get(Token, token_id)
-        if row is None:
-            raise AccessDenied(401, "unknown_token", "the link's token was never issued",
-                               "query the table again with a valid token")
-        return _grant(res, s, row, now)
+        found = _with_licence(s, token_id)
+    if found is None:
+        raise AccessDenied(401, "unknown_token", "the link's token was never issued",
+                           "query the table again with a valid token")
+    return _grant(res, *found, now)
 
 
-def _grant(res: Resources, s: Session, row: Token, now: dt.datetime) -> Grant:
+def _with_licence(s: Session, token_id: str) -> tuple[Token, Licence, Operator] | None:
+    """A token with its licence and operator as they are now, in one query."""
+    return s.execute(select(Token, Licence, Operator)
+                     .join(Licence, Token.licence_id == Licence.id)
+                     .join(Operator, Licence.operator_id == Operator.id)
+                     .where(Token.id == token_id)).tuples().first()
+
+
+def _grant(res: Resources, row: Token, licence: Licence, operator: Operator,
+           now: dt.datetime) -> Grant:
     """The grant of a token whose proof was checked, as of `now` (fails closed)."""
     if row.revoked_at is not None:
         raise AccessDenied(401, "revoked_token", f"token {row.id} was revoked",
@@ -155,8 +164,6 @@ def _grant(res: Resources, s: Session, row: Token, now: dt.datetime) -> Grant:
     if expires_at <= now:
         raise AccessDenied(401, "expired_token", f"token {row.id} expired on "
                            f"{expires_at:%Y-%m-%d}", "ask the bureau for a new token")
-    licence = s.get(Licence, row.licence_id)
-    operator = s.get(Operator, licence.operator_id)
     if operator.status != "active":
         raise AccessDenied(403, "operator_disabled", f"operator '{operator.name}' is disabled",
                            "contact the bureau's administrator")
