@@ -128,3 +128,39 @@ def test_public_key_and_openapi_need_no_token(world):
     assert world.client.get("/api/v1/public-key").text == world.res.keys.public_key_pem()
     spec = world.client.get("/openapi.json").json()
     assert "/api/v1/products/{product}/versions/{version}/download" in spec["paths"]
+
+
+def test_a_refusal_being_audited_does_not_hold_up_other_requests(world, monkeypatch):
+    # the refusal's entry waits for a commit and a signed head: on the event loop, every
+    # other request of the worker would wait with it
+    import asyncio
+    import threading
+
+    import httpx
+
+    from yishu.access import audit
+
+    entered, release, released_by_test = threading.Event(), threading.Event(), []
+    record = audit.record
+
+    def slow_record(res, action, *args, **kwargs):
+        if action == "api.refuse":
+            entered.set()
+            released_by_test.append(release.wait(5))
+        return record(res, action, *args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", slow_record)
+
+    async def requests():
+        transport = httpx.ASGITransport(app=world.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            refused = asyncio.create_task(client.get("/api/v1/products"))  # no token
+            while not entered.is_set():
+                await asyncio.sleep(0.01)
+            key = await client.get("/api/v1/public-key")  # answered while the refusal waits
+            release.set()
+            return (await refused).status_code, key.status_code
+
+    assert asyncio.run(requests()) == (401, 200)
+    assert released_by_test == [True]  # released after the other request, not by timeout
+    assert audit.entries(world.res.db)[-1].action == "api.refuse"

@@ -10,12 +10,14 @@ authenticate the plugin apps it mounts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from yishu.access import audit, metering, tokens
 from yishu.access.tokens import AccessDenied, Grant
@@ -52,14 +54,16 @@ def create_app(res: Resources | None = None) -> FastAPI:
             "operator": grant.operator, "licence": grant.licence_id,
             "scenario": grant.scenario, "status": 200, **detail}, grant.operator)
 
+    # the refusal's audit entry waits for a commit and a signed head: in a worker thread, as
+    # the served requests' entries are, not on the event loop that every request shares
     @app.exception_handler(AccessDenied)
     async def refused(request: Request, exc: AccessDenied):
-        return _refuse(resources(), request, exc)
+        return await run_in_threadpool(_refuse, resources, request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        return _refuse(resources(), request, AccessDenied(
+        return await run_in_threadpool(_refuse, resources, request, AccessDenied(
             422, "invalid_request", where, "see /docs for the parameters of this endpoint"))
 
     @app.get("/api/v1/public-key", response_class=PlainTextResponse,
@@ -146,9 +150,10 @@ def create_app(res: Resources | None = None) -> FastAPI:
     return app
 
 
-def _refuse(res: Resources, request: Request, exc: AccessDenied) -> JSONResponse:
+def _refuse(resources: Callable[[], Resources], request: Request,
+            exc: AccessDenied) -> JSONResponse:
     grant = getattr(request.state, "grant", None)
-    audit.record(res, "api.refuse", request.url.path, {
+    audit.record(resources(), "api.refuse", request.url.path, {
         "operator": grant.operator if grant else None,
         "licence": grant.licence_id if grant else None,
         "scenario": grant.scenario if grant else None,
