@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -46,3 +47,20 @@ def test_yishu_serve_answers_and_refuses_without_a_token(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+
+
+def test_the_server_loads_the_catalog_and_opens_the_database_before_the_first_request(
+        fresh_res, catalog_copy, caplog):
+    from fastapi.testclient import TestClient
+
+    from yishu.api.app import create_app
+
+    with TestClient(create_app(fresh_res)):  # runs the app's startup
+        assert fresh_res._catalog, "the catalog was left for the first request to load"
+    (catalog_copy / "catalog" / "zones.yaml").write_text("zones: [unclosed\n")
+    broken = Resources.from_settings(dataclasses.replace(
+        fresh_res.settings, catalog_dir=catalog_copy / "catalog"))
+    with TestClient(create_app(broken)) as client:  # starts anyway, and says why
+        assert client.get("/api/v1/public-key").status_code == 200
+    assert any("operator API" in r.getMessage() and "zones.yaml" in r.getMessage()
+               for r in caplog.records)

@@ -10,6 +10,8 @@ authenticate the plugin apps it mounts.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -22,6 +24,8 @@ from starlette.concurrency import run_in_threadpool
 from yishu.access import audit, metering, tokens
 from yishu.access.tokens import AccessDenied, Grant
 from yishu.api import delta_sharing, offer
+from yishu.definitions import CatalogError
+from yishu.errors import UserInputError
 from yishu.resources import Resources
 
 _FILES = {"parquet": ("data.parquet", "application/vnd.apache.parquet"),
@@ -30,9 +34,16 @@ _FILES = {"parquet": ("data.parquet", "application/vnd.apache.parquet"),
 
 def create_app(res: Resources | None = None) -> FastAPI:
     """The app on `res` (built from the environment's settings on first use when not given)."""
-    app = FastAPI(title="Yishu operator API (一数 授权运营接口)", version="1",
-                  description="Licensed operators receive the data products of their scenario.")
     holder: list[Resources] = [res] if res else []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        await run_in_threadpool(_warm_up, resources)
+        yield
+
+    app = FastAPI(title="Yishu operator API (一数 授权运营接口)", version="1",
+                  description="Licensed operators receive the data products of their scenario.",
+                  lifespan=lifespan)
 
     def resources() -> Resources:
         if not holder:
@@ -148,6 +159,19 @@ def create_app(res: Resources | None = None) -> FastAPI:
 
     app.include_router(delta_sharing.router(resources, grant_of, served))
     return app
+
+
+def _warm_up(resources: Callable[[], Resources]) -> None:
+    """Load the catalog and open (migrate) the database before the first request, not in it:
+    concurrent first requests each loaded the catalog, seconds on a busy machine. A problem is
+    logged and the server starts anyway; the requests that need the broken part are refused
+    with the same message."""
+    try:
+        res = resources()
+        res.catalog  # noqa: B018 - loaded once, here
+        res.db.session().close()
+    except (UserInputError, CatalogError) as exc:
+        logging.getLogger(__name__).warning("operator API: %s", exc)
 
 
 def _refuse(resources: Callable[[], Resources], request: Request,
