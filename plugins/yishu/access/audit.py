@@ -213,15 +213,14 @@ class _Group:
 
 class _Writers:
     """This process's writers to one log: the entries queued for the next group, and the
-    latest head it committed and signed (so that one signature covers every group committed
-    while the one before was being signed)."""
+    latest head it committed (so that one signature covers every group committed while the
+    one before was being signed)."""
 
     def __init__(self):
         self.leader = threading.Lock()  # held while a group is committed
         self.waiting: list[_Waiting] = []
         self.signer = threading.Lock()  # held while a head is signed
         self.committed: tuple[int, str] = (0, GENESIS)  # (seq, hash), set under `leader`
-        self.signed = 0  # the latest seq this process signed a head at or beyond
 
 
 _WRITERS: dict[tuple[str, str], _Writers] = {}
@@ -257,7 +256,7 @@ def record(res: Resources, action: str, subject: str, detail: dict | None = None
     if group is not None:  # this thread committed the group: it sees it signed too
         try:
             if group.error is None:
-                _sign_covering(res, writers, group.members[-1].entry.seq)
+                _sign_covering(res, writers)
         except BaseException as exc:  # committed, but no signed head covers it
             group.error = exc
         finally:
@@ -268,15 +267,13 @@ def record(res: Resources, action: str, subject: str, detail: dict | None = None
     return me.entry
 
 
-def _sign_covering(res: Resources, writers: _Writers, seq: int) -> None:
-    """Sign a head at or beyond `seq`: the latest this process committed, unless a head that
-    covers it was signed meanwhile."""
+def _sign_covering(res: Resources, writers: _Writers) -> None:
+    """Sign the latest head this process committed (at or after the caller's entries). When a
+    head that far was signed meanwhile, the checkpoint file says so and nothing is written:
+    the file is asked, not a memory of this process, which a replaced state folder would
+    outlive."""
     with writers.signer:
-        if writers.signed >= seq:
-            return
-        latest = writers.committed  # committed by this process, after the entry at `seq`
-        sign_head(res, *latest)
-        writers.signed = latest[0]
+        sign_head(res, *writers.committed)
 
 
 def _commit_group(res: Resources, group: _Group) -> None:
