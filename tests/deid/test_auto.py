@@ -1,3 +1,4 @@
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
@@ -98,3 +99,27 @@ def test_classification_scans_a_column_in_batches():
     profile = auto._profile(values, scanner)
     assert scanner.calls == [4, 2]
     assert profile.whole["PERSON"] == 150 and profile.with_entity == 250
+
+
+def test_free_text_verdict_without_the_name_model_is_the_full_verdict(monkeypatch):
+    # long texts the patterns already make free text: the model is not run for the verdict
+    # (the engine tags every row anyway), and the verdict is the one the model would give
+    from yishu.deid.engine import shared_scanner
+    from yishu.deid.recognizers import cn_lac_person_recognizer
+
+    values = [f"市民反映第{i}号楼噪音扰民，联系电话1381234{i:04d}，请尽快处理。" for i in range(40)]
+    values += [f"李桂英于2026-04-02来电，反映{i}号路灯不亮，已转交街道办处理完毕" for i in range(60)]
+    full = auto._classify(auto._profile(values, shared_scanner()))
+
+    def no_model(texts):
+        raise AssertionError("the name model ran for a column the patterns decide")
+
+    monkeypatch.setattr(cn_lac_person_recognizer, "tag_many", no_model)
+    cls = auto.classify(pa.table({"note": values}))["note"]
+    assert cls.kind == full.kind == "free_text"
+
+
+def test_short_values_are_still_classified_with_the_name_model():
+    # a name column: the patterns alone find nothing whole, the model and the probe must run
+    values = ["王秀英", "张伟", "李桂英", "袁鹏", "刘洋"] * 20
+    assert auto.classify(pa.table({"who": values}))["who"].entity == "PERSON"

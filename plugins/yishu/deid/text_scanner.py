@@ -214,10 +214,11 @@ class TextScanner:
             return []
         return self.find_many([text])[0]
 
-    def find_many(self, texts: list[str | None]) -> list[list[Span]]:
-        """find() of each text; the models tag the texts together (in batches)."""
+    def find_many(self, texts: list[str | None], models: bool = True) -> list[list[Span]]:
+        """find() of each text; the models tag the texts together (in batches). models=False:
+        the patterns and the context recognizers only (a cheap first look, auto.classify)."""
         candidates = [self._candidates(text) if text else [] for text in texts]
-        if self._models:
+        if self._models and models:
             self._add_models(texts, candidates)
         return [_with_aliases(text, self._choose(c)) if c else []
                 for text, c in zip(texts, candidates, strict=True)]
