@@ -123,3 +123,24 @@ def test_short_values_are_still_classified_with_the_name_model():
     # a name column: the patterns alone find nothing whole, the model and the probe must run
     values = ["王秀英", "张伟", "李桂英", "袁鹏", "刘洋"] * 20
     assert auto.classify(pa.table({"who": values}))["who"].entity == "PERSON"
+
+
+def test_each_column_is_scanned_once(monkeypatch):
+    # short values (phones, names) go straight to the scan with the model; long free text that
+    # the patterns make free text only to the one without it: those pay for one scan
+    calls = []
+    profile = auto._profile
+
+    def counting(values, scanner, models=True):
+        calls.append(models)
+        return profile(values, scanner, models)
+
+    monkeypatch.setattr(auto, "_profile", counting)
+    table = pa.table({
+        "phone": [f"1381234{i:04d}" for i in range(50)],
+        "who": ["王秀英", "张伟", "李桂英", "袁鹏", "刘洋"] * 10,
+        "note": [f"市民来电反映{i}号路灯不亮，电话1391234{i:04d}，已转交" for i in range(50)],
+    })
+    classes = auto.classify(table)
+    assert [c.kind for c in classes.values()] == ["structured", "structured", "free_text"]
+    assert calls == [True, True, False]

@@ -182,24 +182,26 @@ def _profiles(table: pa.Table, scanner=None) -> dict[str, _Profile]:
     return {name: _profile(_strings(table.column(name)), scanner) for name in table.column_names}
 
 
-def _model_cannot_change(values: list[str], cls: ColumnClass) -> bool:
-    """Whether the name model's findings would leave a free_text verdict as it is. The model
-    only adds PERSON spans: texts with an entity stay so (free text needs a share of them), a
-    whole-value entity can only lose its wholeness, and a value longer than
-    _WHOLE_NAME_MAX_CHARS is never wholly a name, so a name column needs ≥ STRUCTURED_SHARE of
-    values that short; chance findings exist only in number columns."""
+def _may_skip_the_model(values: list[str]) -> bool:
+    """Whether a free_text verdict without the name model would stand with it. The model only
+    adds PERSON spans: texts with an entity stay so (free text needs a share of them), a
+    whole-value entity can only lose its wholeness, a value longer than _WHOLE_NAME_MAX_CHARS
+    is never wholly a name (so a name column needs ≥ STRUCTURED_SHARE of values that short),
+    and chance findings exist only in number columns. Checked before any scan: columns of short
+    values (codes, names, phones) are scanned once, with the model."""
+    if not values or statistics.median(len(v) for v in values) < FREE_TEXT_MEDIAN_CHARS:
+        return False
     short = sum(1 for v in values if len(v) <= _WHOLE_NAME_MAX_CHARS)
-    return (cls.kind == "free_text" and short < STRUCTURED_SHARE * len(values)
-            and not is_number_column(values))
+    return short < STRUCTURED_SHARE * len(values) and not is_number_column(values)
 
 
 def _column_class(values: list[str], scanner) -> ColumnClass:
     """A column's class; a column of long texts that the patterns and context recognizers
     already make free text is not tagged by the name model (the same verdict, seconds sooner:
     the engine tags every row anyway, on every core)."""
-    if hasattr(scanner, "_models"):  # a TextScanner (tests pass others)
+    if hasattr(scanner, "_models") and _may_skip_the_model(values):  # a TextScanner
         cls = _classify(_profile(values, scanner, models=False))
-        if _model_cannot_change(values, cls):
+        if cls.kind == "free_text":
             return cls
     return _classify(_profile(values, scanner))
 
