@@ -1,3 +1,4 @@
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
@@ -91,10 +92,55 @@ class _CountingScanner:
 
 
 def test_classification_scans_a_column_in_batches():
-    # one call for the distinct values and one for the short ones tried as names: the model
-    # tags them in batches instead of one text per onnxruntime call
+    # one call for the distinct values and at most one for the short ones tried as names (the
+    # model finds most bare names itself): batches, not one text per onnxruntime call
     values = ["李桂英于2026-04-02来电反映噪音", "由袁鹏接待并答复", "王秀英", "张伟", "王秀英"] * 50
     scanner = _CountingScanner()
     profile = auto._profile(values, scanner)
-    assert scanner.calls == [4, 2]
+    assert scanner.calls[0] == 4 and len(scanner.calls) <= 2
     assert profile.whole["PERSON"] == 150 and profile.with_entity == 250
+
+
+def test_free_text_verdict_without_the_name_model_is_the_full_verdict(monkeypatch):
+    # long texts the patterns already make free text: the model is not run for the verdict
+    # (the engine tags every row anyway), and the verdict is the one the model would give
+    from yishu.deid.engine import shared_scanner
+    from yishu.deid.recognizers import cn_lac_person_recognizer
+
+    values = [f"市民反映第{i}号楼噪音扰民，联系电话1381234{i:04d}，请尽快处理。" for i in range(40)]
+    values += [f"李桂英于2026-04-02来电，反映{i}号路灯不亮，已转交街道办处理" for i in range(60)]
+    full = auto._classify(auto._profile(values, shared_scanner()))
+
+    def no_model(texts):
+        raise AssertionError("the name model ran for a column the patterns decide")
+
+    monkeypatch.setattr(cn_lac_person_recognizer, "tag_many", no_model)
+    cls = auto.classify(pa.table({"note": values}))["note"]
+    assert cls.kind == full.kind == "free_text"
+
+
+def test_short_values_are_still_classified_with_the_name_model():
+    # a name column: the patterns alone find nothing whole, the model and the probe must run
+    values = ["王秀英", "张伟", "李桂英", "袁鹏", "刘洋"] * 20
+    assert auto.classify(pa.table({"who": values}))["who"].entity == "PERSON"
+
+
+def test_each_column_is_scanned_once(monkeypatch):
+    # short values (phones, names) go straight to the scan with the model; long free text that
+    # the patterns make free text only to the one without it: those pay for one scan
+    calls = []
+    profile = auto._profile
+
+    def counting(values, scanner, models=True):
+        calls.append(models)
+        return profile(values, scanner, models)
+
+    monkeypatch.setattr(auto, "_profile", counting)
+    table = pa.table({
+        "phone": [f"1381234{i:04d}" for i in range(50)],
+        "who": ["王秀英", "张伟", "李桂英", "袁鹏", "刘洋"] * 10,
+        "note": [f"市民来电反映{i}号路灯不亮，电话1391234{i:04d}，已转交" for i in range(50)],
+    })
+    classes = auto.classify(table)
+    assert [c.kind for c in classes.values()] == ["structured", "structured", "free_text"]
+    assert calls == [True, True, False]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from yishu.deid.recognizers import all_recognizers, build_analyzer
+from yishu.deid.recognizers import all_recognizers
 from yishu.deid.recognizers import cn_lac_person_recognizer as lac
 from yishu.deid.recognizers.cn_person_recognizer import CnPersonRecognizer
 
@@ -90,9 +90,9 @@ def test_not_names(scanner, text):
     assert _names(scanner, text) == []
 
 
-@pytest.mark.parametrize(("text", "expected"), FOUND[:3], ids=[t for t, _ in FOUND[:3]])
-def test_presidio_analyzer_finds_them_too(text, expected):
-    analyzer = build_analyzer()
+@pytest.mark.parametrize(("text", "expected"), FOUND, ids=[t for t, _ in FOUND])
+def test_presidio_analyzer_finds_them_too(analyzer, text, expected):
+    # the same rules as the scanner: unions of overlapping names, bracketed aliases
     found = {text[r.start : r.end] for r in analyzer.analyze(text, language="zh")
              if r.entity_type == "PERSON"}
     assert found == set(expected)
@@ -249,3 +249,49 @@ def test_overlapping_names_become_their_union():
     merged = sorted(_merge_names(candidates), key=lambda c: c[3])
     assert merged == [(-0.85, -3, 9, 1, 4, "PERSON"), (-1.0, -11, 2, 6, 17, "CN_PHONE"),
                       (-0.8, -2, 10, 20, 22, "PERSON")]
+
+
+def test_third_given_character_split_off_by_the_tagger():
+    """The tagger reads 张德|能认为: a two-character name takes on the next character when that
+    one is a word of its own that can be a given-name character; a particle, a preposition or
+    punctuation after the name does not (王芳|的, 李明|在)."""
+    m = lac.model()
+    tags = {t: int(i) for i, t in lac._tsv(resources.files(lac.PACKAGE) / "tag.dic")}
+    per_b, per_i, v_b, v_i, u_b, p_b = (tags[t] for t in ("PER-B", "PER-I", "v-B", "v-I",
+                                                           "u-B", "p-B"))
+    assert lac._third_character("张德能认为", [per_b, per_i, v_b, v_b, v_i], [(0, 2)], m) == [
+        (0, 3)]
+    assert lac._third_character("王芳的女儿", [per_b, per_i, u_b, v_b, v_i], [(0, 2)], m) == [
+        (0, 2)]
+    assert lac._third_character("李明在会上", [per_b, per_i, p_b, v_b, v_i], [(0, 2)], m) == [
+        (0, 2)]
+    # the next character starts a longer word: it is not the name's (张伟|能够)
+    assert lac._third_character("张伟能够", [per_b, per_i, v_b, v_i], [(0, 2)], m) == [(0, 2)]
+    # a name of three characters already, or no surname first: unchanged
+    assert lac._third_character("郑立新说", [per_b, per_i, per_i, v_b], [(0, 3)], m) == [(0, 3)]
+    assert lac._third_character("小明能", [per_b, per_i, v_b], [(0, 2)], m) == [(0, 2)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("郑立新：我同意这个意见。", [(0, 3)]),
+    ("问：你怎么看？郑立新：我同意。", [(7, 10)]),
+    ("地址：深圳市南山区", []),  # a word, not a name
+    ("时间：明天上午", []),
+    ("王先生：请稍等", [(0, 1)]),  # a title: the lone-surname rule takes 王, not 王先生
+    ("会议纪要郑立新：同意", []),  # not at the start of a sentence
+])
+def test_a_name_that_opens_a_line_of_dialogue(text, expected):
+    assert [(s, e) for s, e, _ in CnPersonRecognizer().find(text)] == expected
+
+
+def test_latin_word_tagged_as_a_name_needs_a_persons_context(scanner):
+    assert _names(scanner, "音乐总监Kvistad曾在采访中表示") == ["Kvistad"]
+    assert lac._latin_name("Ragnar在采访中说", 0, 6)
+    assert not lac._latin_name("Relic的新作本月发布", 0, 5)  # a studio's name before 的
+    assert not lac._latin_name("总监Kvistad曾", 2, 6)  # a part of the word is no word
+
+
+def test_a_bare_name_in_free_text_is_found(scanner):
+    # a free-text value may be a name alone: the model tags texts of two CJK characters on
+    out, _ = scanner.redact_many(["胡建华", "涂艳", "由袁鹏接待"])
+    assert out == ["<人名>", "<人名>", "由<人名>接待"]

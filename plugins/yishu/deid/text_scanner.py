@@ -28,6 +28,7 @@ from yishu.deid.recognizers import (
     boosted,
     identifies_a_person,
 )
+from yishu.deid.recognizers.name_spans import aliases, union_of_overlaps
 
 
 def _has_context(text: str, start: int, end: int, context: re.Pattern) -> bool:
@@ -70,44 +71,28 @@ def _overridden(recognizer, method: str) -> bool:
 
 
 def _merge_names(candidates: list) -> list:
-    """Overlapping PERSON candidates become their union (the model's 吴冠中 and the context
-    recognizer's 吴冠 are one name: redacting the shorter would leave a character of it)."""
-    names = sorted((c for c in candidates if c[5] == "PERSON"), key=lambda c: c[3])
+    """Overlapping PERSON candidates become their union (name_spans.union_of_overlaps), with
+    the highest score and the most specific recognizer among them."""
+    names = [c for c in candidates if c[5] == "PERSON"]
     if len(names) < 2:
         return candidates
-    merged: list[list] = []
-    for score, _, priority, start, end, _ in names:
-        if merged and start < merged[-1][4]:
-            last = merged[-1]
-            last[0], last[2], last[4] = min(last[0], score), min(last[2], priority), max(
-                last[4], end)
-        else:
-            merged.append([score, 0, priority, start, end, "PERSON"])
-    return [c for c in candidates if c[5] != "PERSON"] + [
-        (score, start - end, priority, start, end, entity)
-        for score, _, priority, start, end, entity in merged]
-
-
-# A name's alias in brackets right after it (阿特金森（martinatkinson）, StephenBird（中文名：
-# 卓曦文）) or a name in brackets right after its alias (JerryMa(马磊)): the same person
-_ALIAS_AFTER = re.compile(r"\s*[（(](?:中文名|英文名|原名|本名|又名|外文名)?[:：]?\s*"
-                          r"([A-Za-z][A-Za-z .'·-]{1,40}|[\u4e00-\u9fff·]{2,8})\s*[）)]")
-_ALIAS_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'·-]{1,40})\s*[（(]\s*$")
+    merged = []
+    for start, end, *parts in union_of_overlaps([(c[3], c[4]) for c in names]):
+        score = min(names[i][0] for i in parts)  # candidates hold -score: the highest score
+        priority = min(names[i][2] for i in parts)
+        merged.append((score, start - end, priority, start, end, "PERSON"))
+    return [c for c in candidates if c[5] != "PERSON"] + merged
 
 
 def _with_aliases(text: str, spans: list[Span]) -> list[Span]:
-    """Spans plus the bracketed aliases of the names among them (not overlapping any span)."""
+    """Spans plus the bracketed aliases of the names among them (name_spans.aliases)."""
+    names = [s for s in spans if s.entity == "PERSON"]
+    if not names:
+        return spans
     extra = []
-    for span in spans:
-        if span.entity != "PERSON":
-            continue
-        after = _ALIAS_AFTER.match(text, span.end)
-        if after:
-            extra.append(Span(after.start(1), after.end(1), "PERSON", span.score))
-        before = _ALIAS_BEFORE.search(text, max(0, span.start - 45), span.start)
-        if before and text[span.end:span.end + 1] in ")）":
-            extra.append(Span(before.start(1), before.end(1), "PERSON", span.score))
-    extra = [e for e in extra if not any(e.start < s.end and s.start < e.end for s in spans)]
+    for name in names:
+        extra += [Span(a, b, "PERSON", name.score) for a, b in
+                  aliases(text, [(name.start, name.end)], [(s.start, s.end) for s in spans])]
     return sorted(spans + extra) if extra else spans
 
 
@@ -214,10 +199,11 @@ class TextScanner:
             return []
         return self.find_many([text])[0]
 
-    def find_many(self, texts: list[str | None]) -> list[list[Span]]:
-        """find() of each text; the models tag the texts together (in batches)."""
+    def find_many(self, texts: list[str | None], models: bool = True) -> list[list[Span]]:
+        """find() of each text; the models tag the texts together (in batches). models=False:
+        the patterns and the context recognizers only (a cheap first look, auto.classify)."""
         candidates = [self._candidates(text) if text else [] for text in texts]
-        if self._models:
+        if self._models and models:
             self._add_models(texts, candidates)
         return [_with_aliases(text, self._choose(c)) if c else []
                 for text, c in zip(texts, candidates, strict=True)]

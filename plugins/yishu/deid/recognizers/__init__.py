@@ -24,6 +24,7 @@ from yishu.deid.recognizers.cn_phone_recognizer import CnPhoneRecognizer
 from yishu.deid.recognizers.cn_resident_id_recognizer import CnResidentIdRecognizer
 from yishu.deid.recognizers.cn_uscc_recognizer import CnUsccRecognizer
 from yishu.deid.recognizers.cn_vehicle_plate_recognizer import CnVehiclePlateRecognizer
+from yishu.deid.recognizers.name_spans import aliases, union_of_overlaps
 
 LANGUAGE = "zh"
 
@@ -118,13 +119,36 @@ class CharWindowContextEnhancer(ContextAwareEnhancer):
         return raw_results
 
 
+class _NamesAnalyzer(AnalyzerEngine):
+    """Presidio's analyzer with the scanner's rules on names (name_spans): overlapping PERSON
+    results become their union, and a name's bracketed alias is taken too."""
+
+    def analyze(self, text: str, language: str, **kwargs) -> list[RecognizerResult]:
+        results = super().analyze(text, language, **kwargs)
+        names = [r for r in results if r.entity_type == "PERSON"]
+        if not names:
+            return results
+        merged = []
+        for start, end, *parts in union_of_overlaps([(r.start, r.end) for r in names]):
+            best = max((names[i] for i in parts), key=lambda r: r.score)
+            merged.append(RecognizerResult("PERSON", start, end, best.score,
+                                           recognition_metadata=best.recognition_metadata))
+        others = [r for r in results if r.entity_type != "PERSON"]
+        taken = [(r.start, r.end) for r in others + merged]
+        for name in list(merged):
+            merged += [RecognizerResult("PERSON", a, b, name.score,
+                                        recognition_metadata=name.recognition_metadata)
+                       for a, b in aliases(text, [(name.start, name.end)], taken)]
+        return sorted(others + merged, key=lambda r: (r.start, r.end))
+
+
 def build_analyzer() -> AnalyzerEngine:
     """AnalyzerEngine for "zh" with our recognizers only; NoOpNlpEngine loads no spaCy model."""
     nlp_engine = NoOpNlpEngine(models=[{"lang_code": LANGUAGE, "model_name": "no_op"}])
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     for recognizer in all_recognizers():
         registry.add_recognizer(recognizer)
-    return AnalyzerEngine(
+    return _NamesAnalyzer(
         registry=registry,
         nlp_engine=nlp_engine,
         supported_languages=[LANGUAGE],

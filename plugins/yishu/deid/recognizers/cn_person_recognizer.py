@@ -181,6 +181,11 @@ def _surname_len(text: str, pos: int) -> int:
 _GIVEN_CHARS = frozenset(map(chr, range(0x4E00, 0xA000))) - NON_NAME_CHARS
 
 
+def given_name_chars() -> frozenset[str]:
+    """The CJK characters that may occur in a given name (the name model's rules use them)."""
+    return _GIVEN_CHARS
+
+
 def _given_ok(chars: str) -> bool:
     return _GIVEN_CHARS.issuperset(chars)
 
@@ -265,6 +270,24 @@ def _name_before(text: str, end: int, strong: bool) -> int | None:
     return None
 
 
+# A name opening a line of dialogue or an interview answer (姜山：你怎么看？; 问：……。金石开：……):
+# at the start of the text or of a sentence, right before a colon
+_SPEAKER_RE = re.compile(r"(?:^|(?<=[。！？!?\n\s]))([\u4e00-\u9fff]{2,3})[：:]")
+
+
+def _speakers(text: str) -> list[tuple[int, int]]:
+    """Names that open a sentence before a colon: a surname, one or two given-name characters,
+    not a word (地址：, 时间：, 王府井：), not a title (王先生：)."""
+    names = []
+    for m in _SPEAKER_RE.finditer(text):
+        word = m.group(1)
+        ls = _surname_len(word, 0)
+        if (ls and 1 <= len(word) - ls <= 2 and _given_ok(word[ls:])
+                and not word.endswith(_SUFFIXES) and not _is_word(word)):
+            names.append(m.span(1))
+    return names
+
+
 class CnPersonRecognizer(PersonRecognizer):
     CONTEXT_SCORE = 0.85
     FALLBACK_SCORE = 0.6
@@ -278,8 +301,9 @@ class CnPersonRecognizer(PersonRecognizer):
 
     def find(self, text: str) -> list[tuple[int, int, float]]:
         """(start, end, score) of names; the scanner calls this directly."""
+        speakers = _speakers(text) if "：" in text or ":" in text else []
         if not _CONTEXT_RE.search(text):
-            return []
+            return [(start, end, self.CONTEXT_SCORE) for start, end in speakers]
         found: dict[tuple[int, int], float] = {}
         for m in _PREFIX_RE.finditer(text):
             pos = m.end()
@@ -304,6 +328,7 @@ class CnPersonRecognizer(PersonRecognizer):
         # weak ones (患者自述...) mostly have none, and jieba would cost 0.5 ms a text
         if not found and self.use_jieba_fallback and _STRONG_RE.search(text):
             found = dict.fromkeys(self._jieba_names(text), self.FALLBACK_SCORE)
+        found.update(dict.fromkeys(speakers, self.CONTEXT_SCORE))
         return [(start, end, score) for (start, end), score in sorted(found.items())]
 
     def _jieba_names(self, text: str) -> list[tuple[int, int]]:

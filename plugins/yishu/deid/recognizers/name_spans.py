@@ -1,0 +1,44 @@
+"""Rules on the person names found, shared by TextScanner and Presidio's analyzer
+(`build_analyzer`): overlapping names are one name, and a name's alias in brackets is the
+same person's.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A name's alias in brackets right after it (阿特金森（martinatkinson）, StephenBird（中文名：
+# 卓曦文）) or a name in brackets right after its alias (JerryMa(马磊)): the same person
+_ALIAS_AFTER = re.compile(r"\s*[（(](?:中文名|英文名|原名|本名|又名|外文名)?[:：]?\s*"
+                          r"([A-Za-z][A-Za-z .'·-]{1,40}|[\u4e00-\u9fff·]{2,8})\s*[）)]")
+_ALIAS_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'·-]{1,40})\s*[（(]\s*$")
+
+
+def aliases(text: str, names: list[tuple[int, int]], taken: list[tuple[int, int]]
+            ) -> list[tuple[int, int]]:
+    """(start, end) of the bracketed aliases of the names, not overlapping any taken span."""
+    extra = []
+    for start, end in names:
+        after = _ALIAS_AFTER.match(text, end)
+        if after:
+            extra.append(after.span(1))
+        before = _ALIAS_BEFORE.search(text, max(0, start - 45), start)
+        if before and text[end:end + 1] in ")）":
+            extra.append(before.span(1))
+    return [e for e in extra if not any(e[0] < s_end and s_start < e[1]
+                                        for s_start, s_end in taken)]
+
+
+def union_of_overlaps(spans: list[tuple[int, int]]) -> list[list[int]]:
+    """[start, end, i, j...] of overlapping spans merged (the model's 吴冠中 and the context
+    recognizer's 吴冠 are one name: redacting the shorter would leave a character of it), each
+    with the indexes of the spans it is made of, in text order."""
+    merged: list[list[int]] = []
+    for i in sorted(range(len(spans)), key=lambda k: spans[k]):
+        start, end = spans[i]
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+            merged[-1].append(i)
+        else:
+            merged.append([start, end, i])
+    return merged
