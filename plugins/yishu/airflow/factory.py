@@ -159,8 +159,8 @@ def publish_dag(product: Product):
 def _origin(source: Source, partition: str, cfg) -> str:
     """Where a source's data came from, for lineage: a file, an API URL, or the source's table
     (never a database URL: it may hold a password)."""
-    if source.connector == "http" and source.http.url_env:  # named by its variable
-        return f"${source.http.url_env}"
+    if source.connector == "http" and source.http.url_env:  # never the URL: it may hold a key
+        return f"api://{source.name}"
     if source.connector == "http":
         return source.http.url.replace("{partition}", partition)
     if source.connector == "sql":
