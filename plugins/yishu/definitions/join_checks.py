@@ -96,9 +96,11 @@ def column_of(cat: Catalog, product: Product, reference: str, field: str,
         return None
     name, dot, column = reference.partition(".")
     if not dot:
+        having = [f"{n}.{reference}" for n in product.sources
+                  if n in cat.sources and reference in cat.sources[n].columns]
         problems.append(f"{field}: '{reference}' does not say which source it comes from: a "
                         "product of several sources writes `source.column`, e.g. "
-                        f"{product.sources[0]}.{reference}")
+                        f"{' or '.join(having) or f'{product.sources[0]}.{reference}'}")
     elif name not in product.sources:
         problems.append(f"{field}: '{name}' is not one of the product's sources "
                         f"{list(product.sources)}: name one of them")
