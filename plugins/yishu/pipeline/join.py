@@ -50,7 +50,8 @@ def usable_inputs(res: Resources, product: Product, partition: str) -> list[dict
         which = ", ".join(f"'{name}'" for name in missing)
         needs = (f" (the join needs a batch of every source: {', '.join(product.sources)})"
                  if product.sources else "")
-        raise NothingToPublish(f"product {product.name}: source {which} has no landed or "
+        has = "source {} has" if len(missing) == 1 else "sources {} have"
+        raise NothingToPublish(f"product {product.name}: {has.format(which)} no landed or "
                                f"released batch up to {partition}{needs}: see "
                                "`yishu quarantine ls`")
     return inputs
