@@ -95,9 +95,14 @@ def _write_report(res: Resources, ref: ProductRef, section: str, data) -> str:
 
 def build(res: Resources, product_name: str, partition: str,
           run_id: str | None = None) -> ProductRef:
-    """The run's reference: which batch it reads. `run_id` labels the run's work folder
-    (Airflow passes its run id); a random part is added either way."""
-    inputs = join.usable_inputs(res, res.catalog.products[product_name], partition)
+    """The run's reference: which batches it reads (NothingToPublish, recorded as a skipped
+    run, when a source has none). `run_id` labels the run's work folder (Airflow passes its
+    run id); a random part is added either way."""
+    try:
+        inputs = join.usable_inputs(res, res.catalog.products[product_name], partition)
+    except NothingToPublish as exc:  # the run is skipped; why is kept with the product's runs
+        _record(res, product_name, partition, "skipped", str(exc))
+        raise
     first = inputs[0]
     return ProductRef(product=product_name, partition=partition, source=first["source"],
                       source_partition=first["partition"], source_sha256=first[
