@@ -86,3 +86,17 @@ def test_the_demo_collects_from_files_a_sql_database_and_an_http_api(res, tmp_pa
     assert "Traceback" not in text
     assert yishu_settings.load().credential("TRANSPORT_CHARGERS_URL") is None  # stopped
 
+
+
+def test_yishu_run_of_the_api_source_without_its_url_says_which_variable(res, monkeypatch):
+    from typer.testing import CliRunner
+
+    from yishu.cli import app
+
+    monkeypatch.delenv("TRANSPORT_CHARGERS_URL", raising=False)
+    result = CliRunner().invoke(app, ["run", "transport_chargers", "--partition", PARTITION])
+    assert result.exit_code == 1
+    last = result.output.strip().splitlines()[-1]
+    assert last.endswith("http.url_env: the environment variable TRANSPORT_CHARGERS_URL is "
+                         "not set: set it to the API's URL"), result.output
+    assert "Traceback" not in result.output
