@@ -184,6 +184,8 @@ def _where_next(console: Console, res: Resources, reports: dict) -> None:
     console.print("  verify a voucher:       .venv/bin/yishu voucher verify "
                   f"{home}/products/insurance/insurance_visits/v1 --trusted-key bureau.pub",
                   soft_wrap=True, highlight=False)
+    console.print("  a joined product's two snapshots: .venv/bin/yishu catalog show "
+                  "enterprise_credit_profile", soft_wrap=True, highlight=False)
     console.print("  run one DAG:            .venv/bin/yishu run health_visits")
     console.print("  Airflow UI and scheduler: .venv/bin/yishu airflow  (Ctrl-C stops it)",
                   soft_wrap=True, highlight=False)
