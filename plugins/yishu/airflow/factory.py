@@ -40,8 +40,7 @@ def _resources():
 def partition_of(context) -> str:
     """The run's partition: `partition` in the run conf; for a run triggered by a source
     Asset, the partition its batch landed for (several sources: the newest of their latest
-    batches); else the logical date (or the day the run was
-    queued for)."""
+    batches); else the logical date (or the day the run was queued for)."""
     from yishu.storage import check_partition
 
     conf = (context.get("dag_run").conf or {}) if context.get("dag_run") else {}
