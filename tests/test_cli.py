@@ -29,8 +29,8 @@ def test_every_command_is_in_the_readme():
 
 def test_every_catalog_field_is_in_the_readme():
     fields = set()
-    for cls in (spec.Element, spec.Source, spec.SourceColumn, spec.Product, spec.Zone,
-                spec.Scenario):
+    for cls in (spec.Element, spec.Source, spec.SourceColumn, spec.Product, spec.Join,
+                spec.Zone, spec.Scenario):
         fields |= set(cls.__dataclass_fields__) - {"name", "file", "source_column", "columns"}
     fields |= {"from", "columns", "name"}
     missing = sorted(f for f in fields if not re.search(rf"`{f}`", README))

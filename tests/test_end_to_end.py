@@ -13,7 +13,7 @@ from yishu.db.queries import get_batch
 from yishu.db.queries import published_versions as versions_in
 from yishu.pipeline import batches
 from yishu.pipeline.voucher import verify
-from yishu.samples import write_sample
+from yishu.samples import power, write_sample
 
 PARTITION = "2026-11-01"
 
@@ -78,6 +78,21 @@ def test_planted_dirty_rows_are_caught_by_the_right_expectations(flow):
     assert mismatches["disagreed"] == len(planted["hospital_name_mismatch"])
 
 
+def test_a_join_waits_for_every_source(flow):
+    """The registry has landed, the power company's bills not yet: the joined product's build
+    is skipped, naming the missing source (and nothing is published)."""
+    result = run_dag("publish__enterprise_credit_profile", PARTITION)
+    assert result.tasks["build"] == "skipped" and result.state == "success", result
+    from yishu.db.queries import product_run
+
+    run = product_run(RES.db, "enterprise_credit_profile", PARTITION)
+    assert run.status == "skipped" and run.reason == (
+        "product enterprise_credit_profile: source 'power_usage' has no landed or released "
+        "batch up to 2026-11-01 (the join needs a batch of every source: market_enterprise, "
+        "power_usage): see `yishu quarantine ls`")
+    assert not [v for v in published_versions() if v.product == "enterprise_credit_profile"]
+
+
 def test_quarantined_source_publishes_nothing_until_released(flow):
     result = run_dag("publish__insurance_visits", PARTITION)
     assert result.tasks["build"] == "skipped"
@@ -109,17 +124,52 @@ def published(flow):
     batches.review(RES, "health_visits", PARTITION, "released", "test steward: reviewed",
                    flow["quarantined"].snapshot_sha256[:12])
     assert run_dag("collect__health_visits", PARTITION).tasks["land"] == "success"
-    for product in ("insurance_visits", "enterprise_profile", "ev_charging_stations"):
+    # the power company's department database (SQL), joined with the registry
+    power.write_database(RES.storage.department_database("power_usage"), 600, seed=11,
+                         partition=PARTITION)
+    assert run_dag("collect__power_usage", PARTITION).tasks["land"] == "success"
+    for product in ("insurance_visits", "enterprise_profile", "ev_charging_stations",
+                    "enterprise_credit_profile"):
         assert run_dag(f"publish__{product}", PARTITION).state == "success"
     return {v.product: v for v in published_versions()}
 
 
 def test_products_are_published_with_levels_and_grades(published):
-    assert set(published) == {"insurance_visits", "enterprise_profile", "ev_charging_stations"}
+    assert set(published) == {"insurance_visits", "enterprise_profile", "ev_charging_stations",
+                              "enterprise_credit_profile"}
     assert published["insurance_visits"].zone == "insurance"
     assert published["enterprise_profile"].zone == "finance"
     assert published["ev_charging_stations"].security_level == "L1"
     assert published["insurance_visits"].security_level == "L3"
+    assert published["enterprise_credit_profile"].zone == "finance"
+
+
+def test_the_joined_product_lists_both_snapshots_and_takes_the_registry_name(published):
+    version = published["enterprise_credit_profile"]
+    folder = Path(version.path)
+    voucher = json.loads((folder / "voucher.json").read_text(encoding="utf-8"))
+    assert verify(voucher, RES.keys.public_key_pem(), folder) == []
+    landed = {name: get_batch(RES.db, name, PARTITION)
+              for name in ("market_enterprise", "power_usage")}
+    assert voucher["body"]["lineage"] == [
+        {"source": name, "partition": PARTITION, "snapshot_sha256": b.snapshot_sha256}
+        for name, b in landed.items()]
+    grades = [b.quality_grade for b in landed.values()]
+    assert version.quality_grade == max(grades, key="ABCDE".index)  # the worst of the two
+    # provenance (`yishu catalog show`) finds the raw bytes of both
+    from yishu.pipeline.provenance import provenance
+
+    sources = provenance(RES, "enterprise_credit_profile")["sources"]
+    assert [s["source"] for s in sources] == ["market_enterprise", "power_usage"]
+    assert all(s["raw_path"] and Path(s["raw_path"]).exists() for s in sources)
+    table = pq.read_table(folder / "data.parquet").to_pylist()
+    registry = pv.read_csv(RES.storage.inbox_path("market_enterprise", PARTITION),
+                           read_options=pv.ReadOptions(column_names=None)).to_pylist()
+    names = {r["uscc"]: r["enterprise_name"] for r in registry}
+    assert table and all(r["enterprise_name"] == names[r["uscc"]] for r in table)
+    bills = power.power_usage(600, seed=11, partition=PARTITION).to_pylist()
+    kept = [b for b in bills if not b["uscc"].startswith("92")]
+    assert len(table) == len(kept)  # every bill of a legal entity, once
 
 
 def test_no_published_file_holds_a_planted_identifier(flow, published):

@@ -3,6 +3,7 @@ by hand.
 
 Layout:
     inbox/<source>/<partition>.csv          sample source files (what a government system drops)
+    inbox/<source>/department.sqlite        a department's sample SQL database
     raw/<source>/<partition>/<sha256>.*      immutable raw snapshots (bureau only)
     (inbox/, raw/ and work/ hold personal data: owner only, 0700)
     quarantine/<source>/<partition>.json     why a batch was stopped
@@ -70,6 +71,11 @@ class Storage:
     def inbox_path(self, source: str, partition: str, suffix: str = ".csv") -> Path:
         return (self._private_dir("inbox", check_name(source, "source"))
                 / f"{check_partition(partition)}{suffix}")
+
+    def department_database(self, source: str) -> Path:
+        """The sample SQL database of a department (what `sql.url` of the demo's source names:
+        `sqlite:///{home}/inbox/<source>/department.sqlite`)."""
+        return self._private_dir("inbox", check_name(source, "source")) / "department.sqlite"
 
     def raw_dir(self, source: str, partition: str) -> Path:
         # raw data never leaves the bureau (原始数据不出域)

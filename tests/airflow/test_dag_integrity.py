@@ -33,10 +33,14 @@ def test_collect_emits_the_source_asset_and_products_are_scheduled_on_it(dags, r
             ["collect", "validate", "land"]
     for name, product in cat.products.items():
         dag = dags[f"publish__{name}"]
+        # every source it reads, all of them needed (AND): a join waits for each
+        assert type(dag.timetable.asset_condition).__name__ == "AssetAll"
         assert [a.uri for a in dag.timetable.asset_condition.objects] == \
-            [f"yishu://source/{product.source}"]
+            [f"yishu://source/{name}" for name in product.source_names]
         assert [t.task_id for t in dag.topological_sort()] == \
             ["build", "deidentify", "check_risk", "publish"]
+    joined = cat.products["enterprise_credit_profile"]
+    assert joined.source_names == ("market_enterprise", "power_usage")
 
 
 def test_dag_files_are_thin(res):
@@ -64,3 +68,24 @@ def test_partition_comes_from_conf_then_the_triggering_batch_then_the_date():
     run.conf = {"partition": "../../etc"}
     with pytest.raises(UserInputError, match="YYYY-MM-DD"):
         partition_of(triggered)
+
+
+def test_a_joined_product_takes_the_newest_of_its_sources_latest_batches():
+    """Triggered by both Assets, the run's partition is the newest among each source's latest
+    batch; a source's older events never win over its own latest."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from yishu.airflow.factory import partition_of
+
+    def event(partition):
+        return SimpleNamespace(extra={"partition": partition, "sha256": "x"})
+
+    run = SimpleNamespace(conf={}, run_after=dt.datetime(2026, 11, 23))
+    triggered = {"dag_run": run, "logical_date": None, "triggering_asset_events": {
+        "source__market_enterprise": [event("2026-11-20"), event("2026-11-21")],
+        "source__power_usage": [event("2026-11-01")]}}
+    assert partition_of(triggered) == "2026-11-21"
+    triggered["triggering_asset_events"]["source__power_usage"] = [event("2026-11-30"),
+                                                                    event("2026-11-02")]
+    assert partition_of(triggered) == "2026-11-21"  # power's latest is 11-02

@@ -39,17 +39,18 @@ def _resources():
 
 def partition_of(context) -> str:
     """The run's partition: `partition` in the run conf; for a run triggered by a source
-    Asset, the partition its batch landed for; else the logical date (or the day the run was
-    queued for)."""
+    Asset, the partition its batch landed for (several sources: the newest of their latest
+    batches); else the logical date (or the day the run was queued for)."""
     from yishu.storage import check_partition
 
     conf = (context.get("dag_run").conf or {}) if context.get("dag_run") else {}
     if conf.get("partition"):
         return check_partition(str(conf["partition"]))
-    events = [e for evs in (context.get("triggering_asset_events") or {}).values()
-              for e in evs if (e.extra or {}).get("partition")]
-    if events:
-        return check_partition(events[-1].extra["partition"])
+    # each source Asset's latest event; a product of several sources takes the newest
+    latest = [[e for e in evs if (e.extra or {}).get("partition")]
+              for evs in (context.get("triggering_asset_events") or {}).values()]
+    if partitions := [evs[-1].extra["partition"] for evs in latest if evs]:
+        return check_partition(max(partitions))
     when = context.get("logical_date") or context["dag_run"].run_after
     return when.strftime("%Y-%m-%d")
 
@@ -111,11 +112,14 @@ def collect_dag(source: Source):
 def publish_dag(product: Product):
     # one run at a time per product; concurrent runs would still be safe (own work folders,
     # reserved version numbers), only wasteful
-    @dag(dag_id=f"publish__{product.name}", schedule=[source_asset(product.source)],
+    # a list of Assets: the run waits for a new batch of every source it reads (AND)
+    @dag(dag_id=f"publish__{product.name}",
+         schedule=[source_asset(name) for name in product.source_names],
          start_date=START, catchup=False, default_args=DEFAULT_ARGS, max_active_runs=1,
          tags=["yishu", "publish", product.zone, product.name],
          doc_md=f"Build **{product.title_zh}** for zone `{product.zone}` from "
-                f"`{product.source}`: de-identify, check risk, publish a signed version.")
+                f"`{'`, `'.join(product.source_names)}`: de-identify, check risk, publish a "
+                "signed version.")
     def publish_product():
         @task
         def build(**context) -> dict:
@@ -138,7 +142,7 @@ def publish_dag(product: Product):
         @task(outlets=[product_asset(product.name)])
         def publish(ref: dict) -> dict:
             ref = _stage("publish", ref)
-            lineage.report([ref["snapshot"]], [ref["path"]])
+            lineage.report([i["snapshot"] for i in ref["inputs"]], [ref["path"]])
             if ref["blocked"]:
                 # A compliance stop is a failure (the run turns red and alerts), never a skip;
                 # retrying cannot change the verdict, so it fails without retries (its message
@@ -154,6 +158,8 @@ def publish_dag(product: Product):
 def _origin(source: Source, partition: str, cfg) -> str:
     """Where a source's data came from, for lineage: a file, an API URL, or the source's table
     (never a database URL: it may hold a password)."""
+    if source.connector == "http" and source.http.url_env:  # never the URL: it may hold a key
+        return f"api://{source.name}"
     if source.connector == "http":
         return source.http.url.replace("{partition}", partition)
     if source.connector == "sql":

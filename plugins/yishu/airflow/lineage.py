@@ -45,6 +45,17 @@ def report(inputs: list[str | None], outputs: list[str | None]) -> None:
                            (outputs, collector.add_output_asset)):
             for location in filter(None, where):
                 uri = location if "://" in location else Path(location).resolve().as_uri()
-                add(ObjectStoragePath(uri), uri=uri)
+                try:
+                    context = ObjectStoragePath(uri)
+                except ValueError:  # not a file system (sql://, api://): the URI alone
+                    context = _Location(uri)
+                add(context, uri=uri)
     except Exception:  # noqa: BLE001 - lineage is an account of the work, never a reason to fail it
         log.warning("lineage not reported", exc_info=True)
+
+
+class _Location:
+    """What read or wrote a dataset that is no file (a table, an API), for the collector."""
+
+    def __init__(self, uri: str):
+        self.uri = uri

@@ -6,7 +6,9 @@ snapshots, a steward's decision is kept, and the same inputs never publish a sec
 
 from __future__ import annotations
 
+import os
 import time
+from contextlib import contextmanager
 
 import httpx
 from rich.console import Console
@@ -24,7 +26,8 @@ STEWARD_NOTE = ("demo steward: check-digit errors are typing errors of the hospi
                 "desk; rows are pseudonymized downstream, release for the insurance zone")
 # Collect the authoritative registry first so cross-source consistency has a reference.
 COLLECT_ORDER = ("market_enterprise", "health_visits", "station_inspections", "ev_stations",
-                 "futian_weather")
+                 "futian_weather", "power_usage", "transport_chargers")
+API_SOURCE = "transport_chargers"  # served by the open-data API the demo starts
 
 
 def _collect(console: Console, res: Resources, names, partition: str) -> dict[str, str]:
@@ -73,6 +76,34 @@ def _samples(console: Console, res: Resources, rows: int, partition: str) -> Non
         location = res.catalog.sources[source].resolve_location(
             partition, home=res.settings.home, repo=res.settings.repo)
         console.print(f"  {source:<18} real public data (UrbanEV, CC0) → {location}")
+    from yishu.samples import power
+
+    path = power.write_database(res.storage.department_database("power_usage"),
+                                sample_rows("market_enterprise", rows), seed=7,
+                                partition=partition)
+    console.print(f"  {'power_usage':<18} {power.MONTHS} months of bills (department SQL "
+                  f"database, connector sql) → {path}")
+    console.print(f"  {API_SOURCE:<18} station register served by a local paginated JSON API "
+                  "(connector http) while collecting")
+
+
+@contextmanager
+def _open_data_api(res: Resources):
+    """The transport bureau's open-data API on a free local port while the block runs; its
+    URL goes where the source's `http.url_env` says (the collect tasks read it)."""
+    from yishu.samples import chargers
+
+    variable = res.catalog.sources[API_SOURCE].http.url_env
+    before = res.settings.credential(variable)
+    with chargers.serve(chargers.charger_records(seed=7)) as url:
+        os.environ[variable] = url
+        try:
+            yield url
+        finally:
+            if before:
+                os.environ[variable] = before
+            else:
+                os.environ.pop(variable, None)
 
 
 def _review(console: Console, res: Resources, partition: str) -> None:
@@ -116,8 +147,9 @@ def run_demo(console: Console, res: Resources, *, rows: int, partition: str) -> 
     console.print("\n[bold]2. Collect DAGs[/] on real Airflow (dag.test, embedded SQLite)")
     with console.status("preparing the embedded Airflow (first time: `airflow db migrate`)…"):
         prepare(res.settings)
-    failed = _collect(console, res, COLLECT_ORDER, partition)
-    _review(console, res, partition)
+    with _open_data_api(res):
+        failed = _collect(console, res, COLLECT_ORDER, partition)
+        _review(console, res, partition)
     _publish(console, res, partition)
     reports = {name: write_report(res, name, partition)[0] for name in COLLECT_ORDER
                if name not in failed}
@@ -152,6 +184,8 @@ def _where_next(console: Console, res: Resources, reports: dict) -> None:
     console.print("  verify a voucher:       .venv/bin/yishu voucher verify "
                   f"{home}/products/insurance/insurance_visits/v1 --trusted-key bureau.pub",
                   soft_wrap=True, highlight=False)
+    console.print("  a joined product's two snapshots: .venv/bin/yishu catalog show "
+                  "enterprise_credit_profile", soft_wrap=True, highlight=False)
     console.print("  run one DAG:            .venv/bin/yishu run health_visits")
     console.print("  Airflow UI and scheduler: .venv/bin/yishu airflow  (Ctrl-C stops it)",
                   soft_wrap=True, highlight=False)

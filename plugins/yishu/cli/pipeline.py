@@ -59,6 +59,12 @@ def sample(ctx: typer.Context,
         n = sample_rows(source, rows)
         path = write_sample(storage, source, partition, n, seed=seed, dirty=not clean)
         console.print(f"  {source}: {n} rows → {path}")
+    from yishu.samples import power
+
+    path = power.write_database(storage.department_database("power_usage"),
+                                sample_rows("market_enterprise", rows), seed=seed,
+                                partition=partition)
+    console.print(f"  power_usage: {power.MONTHS} months of bills (SQLite) → {path}")
 
 
 def _dag_id(cat, name: str) -> str:

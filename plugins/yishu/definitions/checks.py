@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from yishu.definitions.join_checks import authority_problem, check_inputs, column_of
 from yishu.definitions.models import (
     AGGREGATE_OPS,
     PERSONAL_CLASSIFICATIONS,
@@ -20,8 +21,8 @@ from yishu.definitions.models import (
     Product,
     ProductColumn,
     Scenario,
-    Source,
     Zone,
+    resolve_column,
 )
 from yishu.definitions.problems import describe
 from yishu.definitions.source_checks import check_source
@@ -179,32 +180,17 @@ def _check_product(cat: Catalog, product: Product, problems: list[str]) -> None:
             problems.append(f"{where}: scenarios: scenario '{name}' does not list this "
                             f"product: add '{product.name}' to its `products` in "
                             "scenarios.yaml, or remove the scenario here")
-    source = cat.sources.get(product.source)
-    if source is None:
-        problems.append(f"{where}: source: unknown source '{product.source}': name one of "
-                        f"{sorted(cat.sources)}")
+    if not check_inputs(cat, product, problems):
         return
     quasi: list[tuple[str, Element]] = []
     for col in product.columns.values():
         field = f"{where}: columns.{col.name}"
-        if col.source_column not in source.columns:
-            problems.append(f"{field}.from: '{col.source_column}' is not a column of source "
-                            f"'{source.name}': name one of {sorted(source.columns)}")
+        found = column_of(cat, product, col.source_column, f"{field}.from", problems)
+        element = cat.elements.get(found[1].element) if found else None
+        if element is None:  # reported by column_of or _check_authority
             continue
-        element = cat.elements.get(source.columns[col.source_column].element)
-        if element is None:  # reported by _check_authority
-            continue
-        authority = cat.sources.get(element.source)
-        # A foreign key (the authority's own key, e.g. a station_id) references the
-        # authoritative record rather than copying an attribute of it.
-        is_reference = bool(authority and authority.key in authority.columns and
-                            authority.columns[authority.key].element == element.name)
-        if element.source != source.name and not is_reference:
-            problems.append(
-                f"{field}.from: element '{element.name}' must come from its authoritative "
-                f"source '{element.source}', not '{source.name}' (一数一源): make a product "
-                f"of '{element.source}' or reference it by its key"
-            )
+        if problem := authority_problem(cat, product, found[0], element):
+            problems.append(f"{field}.from: {problem}")
         if col.policy is None or (unknown := _unknown_policy(col.policy, field)):
             problems.append(unknown or f"{field}.policy: missing: name an operator")
             continue
@@ -223,10 +209,7 @@ def _check_product(cat: Catalog, product: Product, problems: list[str]) -> None:
                 (col.policy == "generalize" and element.classification == "personal")):
             quasi.append((col.name, element))
     for i, rule in enumerate(product.exclude_rows):
-        if rule["column"] not in source.columns:
-            problems.append(f"{where}: exclude_rows[{i}].column: '{rule['column']}' is not a "
-                            f"column of source '{source.name}': name one of "
-                            f"{sorted(source.columns)}")
+        column_of(cat, product, rule["column"], f"{where}: exclude_rows[{i}].column", problems)
         if not rule["starts_with"]:
             problems.append(f"{where}: exclude_rows[{i}].starts_with: an empty prefix would "
                             "exclude every row: write the prefix, e.g. starts_with: '92'")
@@ -234,10 +217,10 @@ def _check_product(cat: Catalog, product: Product, problems: list[str]) -> None:
         if qi not in product.columns:
             problems.append(f"{where}: quasi_identifiers: '{qi}' is not an output column: "
                             f"name one of {sorted(product.columns)}")
-    _check_subjects(cat, product, source, problems)
+    _check_subjects(cat, product, problems)
     if product.aggregate is not None:
         _check_aggregate(product, problems)
-        _check_personal_measures(cat, product, source, problems)
+        _check_personal_measures(cat, product, problems)
     else:
         # Without the declaration the k-anonymity gate would have nothing to check.
         for name, element in quasi:
@@ -253,19 +236,18 @@ def _check_product(cat: Catalog, product: Product, problems: list[str]) -> None:
                         f"not an output column: name one of {sorted(outputs)}")
 
 
-def _element(cat: Catalog, source: Source, product: Product, column: str) -> Element | None:
+def _element(cat: Catalog, product: Product, column: str) -> Element | None:
     col = product.columns.get(column)
-    spec = source.columns.get(col.source_column) if col else None
-    return cat.elements.get(spec.element) if spec else None
+    found = resolve_column(product, col.source_column, cat.sources) if col else None
+    return cat.elements.get(found[1].element) if found else None
 
 
-def _check_subjects(cat: Catalog, product: Product, source: Source,
-                    problems: list[str]) -> None:
+def _check_subjects(cat: Catalog, product: Product, problems: list[str]) -> None:
     """Who a row is about: k and min_cell count subjects, and nothing derived from a personal
     identifier sits beside the quasi-identifiers uncounted."""
     where = f"{product.file}"
     outputs = {n: c for n, c in product.columns.items() if c.policy != "drop"}
-    elements = {n: _element(cat, source, product, n) for n in outputs}
+    elements = {n: _element(cat, product, n) for n in outputs}
     personal = sorted(n for n, e in elements.items()
                       if e and e.classification in PERSONAL_CLASSIFICATIONS and e.pii_entity)
     if product.subject_key is not None and product.subject_key not in outputs:
@@ -298,8 +280,7 @@ def _check_subjects(cat: Catalog, product: Product, source: Source,
                             "per product) or drop it")
 
 
-def _check_personal_measures(cat: Catalog, product: Product, source: Source,
-                             problems: list[str]) -> None:
+def _check_personal_measures(cat: Catalog, product: Product, problems: list[str]) -> None:
     """A median, minimum or maximum publishes one subject's own value: on a personal measure
     only under a dominance rule (no cell where one subject contributes over a share)."""
     agg = product.aggregate or {}
@@ -307,7 +288,7 @@ def _check_personal_measures(cat: Catalog, product: Product, source: Source,
     for name, measure in (agg.get("measures") or {}).items():
         if not isinstance(measure, dict) or measure.get("op") not in SINGLE_VALUE_OPS:
             continue
-        element = _element(cat, source, product, str(measure.get("column")))
+        element = _element(cat, product, str(measure.get("column")))
         if element is None or element.classification not in PERSONAL_CLASSIFICATIONS:
             continue
         if dominance is None or product.subject_key is None:

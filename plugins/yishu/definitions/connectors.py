@@ -41,7 +41,12 @@ class Pagination:
 
 @dataclass(frozen=True, config=_CONFIG)
 class HttpSpec:
-    url: StrictStr  # {partition} is filled in
+    """The API at `url`, or at the URL held by the environment variable `url_env` (a host
+    that differs per installation, or a URL carrying a key: never written to the raw zone or
+    to messages, which name the variable); {partition} is filled in either way."""
+
+    url: StrictStr | None = None
+    url_env: StrictStr | None = None
     params: dict[StrictStr, StrictStr | StrictInt] = Field(default_factory=dict)
     records: StrictStr = ""  # dotted path to the list of records in a response; "" = the body
     pagination: Pagination = Field(default_factory=Pagination)

@@ -25,6 +25,7 @@ from yishu.definitions.models import (
     Source,
     SourceColumn,
     Zone,
+    resolve_column,
 )
 from yishu.definitions.problems import CatalogError, describe, validation_problems
 from yishu.definitions.quality_spec import check_quality
@@ -64,11 +65,10 @@ def _with_default_policies(product: Product, elements: dict, sources: dict) -> P
     """A column without `policy:` takes its element's default (never `keep` by accident: a
     personal element's default is required). Columns whose element is unknown keep None and
     are reported by the checks."""
-    source = sources.get(product.source)
     columns = {}
     for name, col in product.columns.items():
-        spec = source.columns.get(col.source_column) if source else None
-        element = elements.get(spec.element) if spec else None
+        found = resolve_column(product, col.source_column, sources)
+        element = elements.get(found[1].element) if found else None
         if col.policy is None and element is not None:
             col = dataclasses.replace(col, policy=element.default_policy)
         columns[name] = col

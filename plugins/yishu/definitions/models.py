@@ -127,13 +127,25 @@ class ExcludeRow(TypedDict):
 
 
 @dataclass(frozen=True, config=_CONFIG)
+class Join:
+    """How a product of several sources matches their rows: by the element `on`, the key of
+    its authoritative source (one of the product's sources), an inner join."""
+
+    on: StrictStr
+
+
+@dataclass(frozen=True, config=_CONFIG)
 class Product:
     name: StrictStr
     title_zh: StrictStr
     zone: StrictStr
     scenarios: tuple[StrictStr, ...]  # ids in scenarios.yaml: the uses it is licensed for
-    source: StrictStr
     columns: dict[str, ProductColumn]
+    # the one source it reads (`from: column`), or several joined by `join` (`from:
+    # source.column`); exactly one of the two (checks)
+    source: StrictStr | None = None
+    sources: tuple[StrictStr, ...] = ()
+    join: Join | None = None
     quasi_identifiers: tuple[StrictStr, ...] = ()
     # the output column naming the person (or enterprise) a row is about, e.g. the pseudonym of
     # the resident ID: k-anonymity and min_cell count distinct subjects, not rows
@@ -146,6 +158,26 @@ class Product:
     aggregate: dict | None = None
     title_en: StrictStr = ""
     file: Path | None = None
+
+    @property
+    def source_names(self) -> tuple[str, ...]:
+        """The sources it reads, in the order written."""
+        return self.sources or ((self.source,) if self.source else ())
+
+
+def resolve_column(product: Product, reference: str,
+                   sources: dict[str, Source]) -> tuple[Source, SourceColumn] | None:
+    """The source and column a product's `from` (or an `exclude_rows` column) names: a column
+    of its one `source`, or `source.column` of one of its `sources`; None if it names none."""
+    if product.sources:
+        name, dot, column = reference.partition(".")
+        if not dot or name not in product.sources:
+            return None
+    else:
+        name, column = product.source, reference
+    source = sources.get(name)
+    spec = source.columns.get(column) if source else None
+    return (source, spec) if spec else None
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -191,6 +223,13 @@ class Catalog:
 
     def element_of(self, source: str, column: str) -> Element:
         return self.elements[self.sources[source].columns[column].element]
+
+    def product_element(self, product: Product, reference: str) -> Element:
+        """The element of the source column a product's `from` names (a checked catalog)."""
+        found = resolve_column(product, reference, self.sources)
+        if found is None:
+            raise KeyError(f"product {product.name}: '{reference}' names no source column")
+        return self.elements[found[1].element]
 
     def product_or_source(self, name: str) -> Source | Product:
         if name in self.sources:

@@ -4,11 +4,14 @@ PyYAML's safe loader still expands aliases (a "billion laughs" file of a few lin
 minutes and gigabytes), recurses once per nesting level (20,000 nested lists raise
 RecursionError) and keeps the last of two equal keys silently. This loader refuses aliases
 beyond a handful, nesting deeper than `MAX_DEPTH`, files over `MAX_BYTES` and duplicate keys,
-each with a `YAMLLimit` naming the line.
+each with a `YAMLLimit` naming the line. Booleans are YAML 1.2's, `true` and `false` only:
+PyYAML's YAML 1.1 would read `join: {on: uscc}` as `{True: 'uscc'}` (and `no`, `off`, `yes`
+as booleans).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -61,6 +64,14 @@ class _Loader(yaml.SafeLoader):
                                 "keep one (the second would silently win)")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
 
 
 def load(text: str) -> Any:

@@ -75,6 +75,9 @@ def _check_connector(source: Source, problems: list[str]) -> None:
         if sql.url and re.search(r"://[^/@]*:[^/@]*@", sql.url):
             problems.append(f"{path}: sql.url: holds a password: never write secrets in YAML; "
                             "put the URL in an environment variable named by `url_env:`")
+    if (http := source.http) and (http.url is None) == (http.url_env is None):
+        problems.append(f"{path}: http: give exactly one of `url:` or `url_env:` (the name of "
+                        "the environment variable holding the URL)")
     if (http := source.http) and http.pagination.type == "cursor" and not (
             http.pagination.cursor_path):
         problems.append(f"{path}: http.pagination.cursor_path: cursor pagination needs the "

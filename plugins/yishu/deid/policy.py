@@ -49,11 +49,14 @@ def policy_hash(cat: Catalog, product: Product) -> str:
     """Hash of everything that decides what a version contains: the product (columns, row
     exclusions, aggregation, quasi-identifiers), its zone (k, suppression, levels) and the
     elements it reads. Any change to these publishes a new version."""
-    source = cat.sources[product.source]
-    elements = {c.source_column: cat.element_of(source.name, c.source_column)
+    elements = {c.source_column: cat.product_element(product, c.source_column)
                 for c in product.columns.values()}
+    # `sources` and `join` only when set: a product of one source keeps the hash it had
+    # before products could join (an unchanged product publishes no new version)
+    fields = {k: v for k, v in dataclasses.asdict(product).items() if k != "file" and not (
+        k in ("sources", "join") and not v)}
     body = json.dumps({
-        "product": {k: v for k, v in dataclasses.asdict(product).items() if k != "file"},
+        "product": fields,
         "zone": dataclasses.asdict(cat.zones[product.zone]),
         "elements": {k: dataclasses.asdict(e) for k, e in sorted(elements.items())},
     }, sort_keys=True, ensure_ascii=False, default=str)
@@ -104,12 +107,11 @@ def apply_policy(cat: Catalog, product: Product, table: pa.Table, partition: str
 
 def _apply(cat: Catalog, product: Product, table: pa.Table,
            ctx: registry.Context) -> tuple[pa.Table, dict]:
-    source = cat.sources[product.source]
     columns, report = {}, {}
     for name, column in product.columns.items():
         if not registry.get(column.policy).publishes:
             continue
-        element = cat.element_of(source.name, column.source_column)
+        element = cat.product_element(product, column.source_column)
         counts: Counter = Counter()
         array = table.column(column.source_column).combine_chunks()
         columns[name] = apply_column(array, element, column, ctx, counts)
@@ -134,8 +136,9 @@ def deidentify_file(cat: Catalog, product: Product, path, out, partition: str, k
               if registry.get(c.policy).publishes}
     missing = sorted(needed - set(source_schema_of(path).names))
     if missing:
-        raise UserInputError(f"{path}: columns {missing} of source '{product.source}' are missing: "
-                             f"product '{product.name}' needs them")
+        raise UserInputError(f"{path}: columns {missing} of source "
+                             f"'{', '.join(product.source_names)}' are missing: product "
+                             f"'{product.name}' needs them")
     ctx = operator_context(product, partition, keys)  # keys and scanner once, not per batch
     writer, rows, report, schema = FileWriter(Path(out), batch_rows), 0, {}, None
     try:

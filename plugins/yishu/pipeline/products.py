@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from yishu.access import audit
 from yishu.db import reservations
 from yishu.db.models import ProductRun, ProductVersion, VersionReservation
-from yishu.db.queries import latest_usable
 from yishu.definitions import GRADES, LEVELS
 from yishu.deid import policy as deid_policy
 from yishu.deid import risk
@@ -39,7 +38,8 @@ from yishu.deid.scan import (
     identifies_a_person,
     scan_table,
 )
-from yishu.pipeline import publication, spreadsheet
+from yishu.pipeline import join, publication, spreadsheet
+from yishu.pipeline.join import NothingToPublish  # noqa: F401 (stages.NothingToPublish)
 from yishu.pipeline.refs import ProductRef
 from yishu.pipeline.voucher import file_sha256, sign
 from yishu.resources import Resources
@@ -49,10 +49,6 @@ from yishu.resources import Resources
 DRIFT_LEVELS = ("L1", "L2")
 DRIFT_SAMPLE_ROWS = 5000
 CODE_VERSION = "4"  # bump when stage logic changes what a version contains
-
-
-class NothingToPublish(Exception):
-    """No usable batch of the product's source yet (all quarantined, or none collected)."""
 
 
 def _record(res: Resources, product: str, partition: str, status: str,
@@ -99,19 +95,19 @@ def _write_report(res: Resources, ref: ProductRef, section: str, data) -> str:
 
 def build(res: Resources, product_name: str, partition: str,
           run_id: str | None = None) -> ProductRef:
-    """The run's reference: which batch it reads. `run_id` labels the run's work folder
-    (Airflow passes its run id); a random part is added either way."""
-    product = res.catalog.products[product_name]
-    batch = latest_usable(res.db, product.source, partition)
-    if batch is None:
-        raise NothingToPublish(
-            f"product {product_name}: source '{product.source}' has no landed or released batch "
-            f"up to {partition}: see `yishu quarantine ls`")
-    snapshot = res.storage.raw_snapshot(batch.source, batch.partition, batch.snapshot_sha256,
-                                        ".parquet")
-    return ProductRef(product=product_name, partition=partition, source=batch.source,
-                      source_partition=batch.partition, source_sha256=batch.snapshot_sha256,
-                      source_grade=batch.quality_grade, snapshot=str(snapshot), rows=batch.rows,
+    """The run's reference: which batches it reads (NothingToPublish, recorded as a skipped
+    run, when a source has none). `run_id` labels the run's work folder (Airflow passes its
+    run id); a random part is added either way."""
+    try:
+        inputs = join.usable_inputs(res, res.catalog.products[product_name], partition)
+    except NothingToPublish as exc:  # the run is skipped; why is kept with the product's runs
+        _record(res, product_name, partition, "skipped", str(exc))
+        raise
+    first = inputs[0]
+    return ProductRef(product=product_name, partition=partition, source=first["source"],
+                      source_partition=first["partition"], source_sha256=first[
+                          "snapshot_sha256"], source_grade=join.worst_grade(inputs),
+                      snapshot=first["snapshot"], rows=first["rows"], inputs=tuple(inputs),
                       run_id=new_run_id(run_id))  # a fresh work folder: nothing left to clear
 
 
@@ -135,11 +131,12 @@ def deidentify(res: Resources, ref: ProductRef) -> ProductRef:
         return ref
     cat = res.catalog
     product = cat.products[ref.product]
-    source = cat.sources[product.source]
-    table = pq.read_table(ref.snapshot)
-    declared_safe = [c.name for c in source.columns.values()
-                     if cat.elements[c.element].security_level in DRIFT_LEVELS
-                     and not cat.elements[c.element].pii_entity]
+    table, joined = join.read_inputs(cat, product, list(ref.inputs))
+    if joined:
+        _write_report(res, ref, "join", joined)
+    elements = {name: cat.product_element(product, name) for name in table.column_names}
+    declared_safe = [name for name, e in elements.items()
+                     if e.security_level in DRIFT_LEVELS and not e.pii_entity]
     table, excluded = _exclude_rows(product, table)
     drift = scan_table(table, declared_safe, sample_rows=DRIFT_SAMPLE_ROWS,
                        entities=set(PERSONAL_IDENTIFIERS))
@@ -199,8 +196,7 @@ def _residual(res: Resources, product, table: pa.Table) -> tuple[dict, dict]:
     product keeps with a `keep_reason` is declared, not residual; strong identifiers never are.
     Returns (residual findings, declared findings), per column."""
     found = scan_table(table, entities=set(STRONG_IDENTIFIERS), keep=identifies_a_person)
-    source = res.catalog.sources[product.source]
-    personal = {name: res.catalog.element_of(source.name, col.source_column)
+    personal = {name: res.catalog.product_element(product, col.source_column)
                 for name, col in product.columns.items() if name in table.column_names}
     personal = {name: e for name, e in personal.items() if e.pii_entity}
     # a bare value (张伟) is read as a name only after a context word: given to name columns
@@ -230,7 +226,7 @@ def _publishable_report(work_report: Path, published: Path) -> None:
 
 
 def _fingerprint(ref: ProductRef) -> str:
-    parts = [ref.source_sha256, ref.policy_sha256, CODE_VERSION]
+    parts = [*(i["snapshot_sha256"] for i in ref.inputs), ref.policy_sha256, CODE_VERSION]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
@@ -241,8 +237,9 @@ def publish(res: Resources, ref: ProductRef) -> ProductRef:
     zone = res.catalog.zones[product.zone]
     grade = ref.source_grade or "E"
     if GRADES.index(grade) > GRADES.index(zone.min_quality_grade):
-        return _block(res, ref, f"quality grade {grade} of source '{product.source}' is below the "
-                           f"zone's minimum {zone.min_quality_grade} (不合规不挂牌)")
+        weakest = [i["source"] for i in ref.inputs if (i["grade"] or "E") == grade]
+        return _block(res, ref, f"quality grade {grade} of source '{', '.join(weakest)}' is below "
+                           f"the zone's minimum {zone.min_quality_grade} (不合规不挂牌)")
     if LEVELS.index(ref.level) > LEVELS.index(zone.max_level):
         return _block(res, ref, f"product level {ref.level} exceeds zone '{zone.name}' maximum "
                            f"{zone.max_level}: mask, generalize or drop the highest columns")
@@ -346,8 +343,7 @@ def _stage(res: Resources, ref: ProductRef, version: int, grade: str,
         "schema": {f.name: str(f.type) for f in table.schema},
         "files": {name: file_sha256(folder / name)
                   for name in ("data.parquet", "data.csv", "deid_report.json")},
-        "lineage": [{"source": ref.source, "partition": ref.source_partition,
-                     "snapshot_sha256": ref.source_sha256}],
+        "lineage": join.lineage(list(ref.inputs)),
         "deid_policy_sha256": ref.policy_sha256, "k_anonymity": ref.k_achieved,
         "audit_head": audit.head(res.db),  # anchors the audit log: truncation is noticed
     }

@@ -41,13 +41,16 @@ class ProductRef(_Ref):
 
     product: str
     partition: str
-    source: str  # the batch read: source, its partition and snapshot
+    source: str  # the batch read: source, its partition and snapshot (a join: the first's)
     source_partition: str
     source_sha256: str
-    source_grade: str | None
+    source_grade: str | None  # a join: the worst grade of its sources
     snapshot: str
     rows: int
     run_id: str  # this run's own: its work folder and staging folder (concurrent runs differ)
+    # every batch read, one per source ({source, partition, snapshot_sha256, grade, snapshot,
+    # rows}): a product of several sources joins them (pipeline/join.py)
+    inputs: tuple[dict, ...] = ()
     blocked: str | None = None
     report: str | None = None  # the work copy of deid_report.json
     deidentified: str | None = None  # after de-identify

@@ -28,7 +28,7 @@ def _products_of(res: Resources, source: str) -> list[dict]:
     out = []
     with res.db.session() as s:
         for name, product in res.catalog.products.items():
-            if product.source != source:
+            if source not in product.source_names:
                 continue
             runs = s.scalars(select(ProductRun).where(ProductRun.product == name)
                              .order_by(ProductRun.partition.desc())).all()

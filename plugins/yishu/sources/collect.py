@@ -55,8 +55,16 @@ def deliver(source: Source, partition: str, *, settings: Settings,
 
 
 def why_not_collected(source: Source, partition: str, *, settings: Settings) -> str | None:
-    """Why a file source has nothing to collect (no file, outside its folder), without
-    reading it; None when the file is there or the source is not a file."""
+    """Why a source has nothing to collect without reading it (a file: none, or outside its
+    folder; an API: its URL's variable unset); None when it may be read."""
+    if source.connector == "http":
+        from yishu.sources import http
+
+        try:
+            http.endpoint(source, partition, settings)
+        except SourceUnavailable as exc:
+            return str(exc)
+        return None
     if source.connector != "file":
         return None
     try:

@@ -59,7 +59,8 @@ class _Client:
         self.http = httpx.Client(timeout=spec.timeout, headers=headers, follow_redirects=True)
         self.last = 0.0
 
-    def get(self, url: str, params: dict) -> httpx.Response:
+    def get(self, url: str, params: dict, label: str) -> httpx.Response:
+        """`label` names the URL in messages (a URL from the environment is never shown)."""
         spec, problem = self.spec, ""
         for attempt in range(spec.retries + 1):
             if spec.rate_limit:
@@ -77,7 +78,7 @@ class _Client:
                 wait = _retry_after(response) or wait
             if attempt < spec.retries:
                 self.sleep(wait)
-        raise SourceUnavailable(f"{url}: no answer after {spec.retries + 1} attempt(s) (last: "
+        raise SourceUnavailable(f"{label}: no answer after {spec.retries + 1} attempt(s) (last: "
                                 f"{problem}): the API is down or refusing; run again later")
 
 
@@ -92,9 +93,23 @@ def _auth_headers(source: Source, settings: Settings) -> dict:
     return {auth.header: auth.prefix + secret}
 
 
-def _pages(source: Source, partition: str, client: _Client) -> list[bytes]:
+def endpoint(source: Source, partition: str, settings: Settings) -> tuple[str, str]:
+    """The partition's URL, and how the raw zone and messages name it: the URL itself, or
+    `$VARIABLE` for a URL held by the environment (it may differ per run or carry a key)."""
+    spec = source.http
+    if spec.url_env is None:
+        url = spec.url.replace("{partition}", partition)
+        return url, url
+    url = settings.credential(spec.url_env)
+    if not url:
+        raise SourceUnavailable(f"{source.file}: http.url_env: the environment variable "
+                                f"{spec.url_env} is not set: set it to the API's URL")
+    return url.replace("{partition}", partition), f"${spec.url_env}"
+
+
+def _pages(source: Source, partition: str, client: _Client, url: str,
+           label: str) -> list[bytes]:
     spec, paging = source.http, source.http.pagination
-    url = spec.url.format(partition=partition)
     params = {k: str(v).format(partition=partition) for k, v in spec.params.items()}
     if paging.size_param:
         params[paging.size_param] = str(paging.size)
@@ -103,8 +118,9 @@ def _pages(source: Source, partition: str, client: _Client) -> list[bytes]:
     for _ in range(paging.max_pages):
         if paging.type in ("page", "offset") or (paging.type == "cursor" and position):
             params[paging.param] = str(position)
-        response = client.get(url, params)
-        lines.append((json.dumps({"url": str(response.url), "status": response.status_code,
+        response = client.get(url, params, label)
+        shown = str(response.url) if label == url else f"{label}?{httpx.QueryParams(params)}"
+        lines.append((json.dumps({"url": shown, "status": response.status_code,
                                   "body": response.text}, ensure_ascii=False) + "\n").encode())
         if response.status_code >= 400:
             return lines  # kept; the reader names the problem
@@ -121,7 +137,7 @@ def _pages(source: Source, partition: str, client: _Client) -> list[bytes]:
                 return lines
         else:  # until an empty page: an API that caps the page size below `size` loses nothing
             position = position + (1 if paging.type == "page" else len(records))
-    raise SourceUnavailable(f"{url}: more than {paging.max_pages} pages: raise "
+    raise SourceUnavailable(f"{label}: more than {paging.max_pages} pages: raise "
                             f"`http.pagination.max_pages` in {source.file} if that is right")
 
 
@@ -152,11 +168,11 @@ def read_pages(path: Path, *, records: str, where: str) -> pa.Table:
 def fetch(source: Source, partition: str, settings: Settings,
           sleep: Callable[[float], None] = time.sleep) -> Delivery:
     spec = source.http
+    url, where = endpoint(source, partition, settings)
     client = _Client(spec, _auth_headers(source, settings), sleep)
     try:
-        lines = _pages(source, partition, client)
+        lines = _pages(source, partition, client, url, where)
     finally:
         client.http.close()
-    where = spec.url.format(partition=partition)
     return Delivery(chunks=iter(lines), suffix=".pages.jsonl", where=where,
                     read=functools.partial(read_pages, records=spec.records, where=where))
