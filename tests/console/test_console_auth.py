@@ -223,3 +223,55 @@ def test_actions_are_audited_with_the_signed_in_identity(console_world):
     assert "error=" in bad.headers["location"]
     shown = client.get(bad.headers["location"])
     assert "not a valid unified social credit code" in shown.text
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_of_a_role_renders_for_it(console_world, role):
+    client = signed_in(console_world, role)
+    own = [path for method, path, allowed in ROUTES if method == "GET" and role in allowed]
+    assert own
+    for path in own:
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 200, (path, response.text[:300])
+        assert response.headers["cache-control"] == "no-store"
+        if path.endswith(".json"):
+            assert response.json()["body"]["product"] == "insurance_visits"
+        else:
+            assert "<main>" in response.text
+
+
+def test_user_add_reads_the_password_from_stdin(fresh_res):
+    from typer.testing import CliRunner
+
+    from yishu.access import users
+    from yishu.cli import app
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["user", "add", "wei.steward", "--role", "steward"],
+                         input="a long enough secret\n", obj=fresh_res)
+    assert done.exit_code == 0, done.output
+    assert users.sign_in(fresh_res, "wei.steward", "a long enough secret").role == "steward"
+    stored = users.list_users(fresh_res)[0].password_hash
+    assert stored.startswith("scrypt$") and "a long enough secret" not in stored
+    for args, text, said in ((["wei.steward", "--role", "steward"], "another long one\n",
+                              "exists already"),
+                             (["bob", "--role", "root"], "another long one\n", "--role"),
+                             (["bob", "--role", "admin"], "short\n", "at least 12")):
+        refused = runner.invoke(app, ["user", "add", *args], input=text, obj=fresh_res)
+        assert refused.exit_code == 1 and said in refused.output, refused.output
+        assert "Traceback" not in refused.output
+    with pytest.raises(users.SignInRefused):
+        users.sign_in(fresh_res, "wei.steward", "a long enough secreT")
+
+
+def test_users_on_postgresql(pg_database, tmp_path):
+    from yishu.access import users
+    from yishu.resources import Resources
+    from yishu.settings import Settings
+
+    res = Resources.from_settings(Settings.for_home(tmp_path / "pg", db_url=pg_database))
+    users.add_user(res, "pg.admin", "admin", "correct horse battery")
+    assert users.sign_in(res, "pg.admin", "correct horse battery").role == "admin"
+    users.disable_user(res, "pg.admin", "moved")
+    with pytest.raises(users.SignInRefused):
+        users.sign_in(res, "pg.admin", "correct horse battery")

@@ -78,7 +78,7 @@ def routes(router: APIRouter, web: Web) -> None:
         return web.render(request, "operator/voucher.html", me, v=found,
                           voucher=json.dumps(found.voucher, ensure_ascii=False, indent=1))
 
-    @router.get("/operator/voucher/{product}/v{version}.json")
+    @router.get("/operator/voucher/{product}/v{version}/voucher.json")
     def voucher_file(product: str, version: int, request: Request,
                      me: Identity = Depends(operator)):
         found = offer.version(web.resources(), me.grant, product, version)
