@@ -119,7 +119,7 @@ def test_steward_releases_a_batch_and_sees_the_product_published(live):
     assert page.locator(f"#trend-{SOURCE} svg.chart circle").count() == 7  # score + six
     _shot(page, "12_steward_trends")
     page.goto("/console/catalog/")
-    assert "v1" in page.locator(f"#zone-insurance").inner_text()
+    assert "v1" in page.locator("#zone-insurance").inner_text()
     _shot(page, "13_catalog")
     page.goto(f"/console/catalog/{PRODUCT}/v1")
     assert "签名有效" in page.locator("#voucher-result").inner_text()
