@@ -65,19 +65,28 @@ def quality_trend(points: list[dict], title: str) -> Markup:
     return Markup("".join(out))
 
 
+def _nice(peak: float) -> int:
+    """The axis top: the smallest 1, 2 or 5 × 10^k at or above the peak."""
+    scale = 1
+    while True:
+        for m in (1, 2, 5):
+            if m * scale >= peak:
+                return m * scale
+        scale *= 10
+
+
 def monthly_bars(months: list[str], series: dict[str, list[float]], title: str,
                  unit: str) -> Markup:
     """Grouped bars per month, one colour per series (e.g. per operator)."""
-    peak = max([v for vals in series.values() for v in vals] + [0])
-    top = peak * 1.1 or 1
-    out = _frame(title, top, [top * f for f in (0, .25, .5, .75, 1)],
-                 lambda t: f"{t:,.0f}")
+    top = _nice(max([v for vals in series.values() for v in vals] + [0]))
+    ticks = list(range(top + 1)) if top <= 4 else [top * f for f in (0, .25, .5, .75, 1)]
+    out = _frame(title, top, ticks, lambda t: f"{t:,.0f}" if top > 4 else f"{t:g}")
     palette = list(COLOURS.values())[1:] + ["#17becf", "#bcbd22"]
     span = (W - LEFT - RIGHT) / max(len(months), 1)
-    bar = span * 0.8 / max(len(series), 1)
+    bar = min(span * 0.8 / max(len(series), 1), 60)
     for m, month in enumerate(months):
-        x0 = LEFT + m * span + span * 0.1
-        out.append(f'<text x="{x0 + span * 0.4:.1f}" y="{H - BOTTOM + 16}" '
+        x0 = LEFT + m * span + (span - bar * len(series)) / 2
+        out.append(f'<text x="{LEFT + (m + 0.5) * span:.1f}" y="{H - BOTTOM + 16}" '
                    f'text-anchor="middle">{escape(month)}</text>')
         for s, values in enumerate(series.values()):
             v = values[m]

@@ -9,6 +9,7 @@ no valid session â†’ the sign-in page (GET) or 401 (POST); another role's page â
 from __future__ import annotations
 
 import hmac
+import json
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,6 +77,8 @@ class Web:
         self.resources = resources
         self.env = Environment(loader=PackageLoader("yishu.console"),
                                autoescape=select_autoescape(default=True))
+        # audit details as people read them: Chinese names as written, not \u escapes
+        self.env.filters["json"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
 
     def identify(self, request: Request) -> Identity | None:
         """The signed-in identity, checked again now, or None."""
