@@ -178,3 +178,6 @@ def _assert_operator_api_is_mounted(url: str, cfg: Settings) -> None:
         raise AssertionError("the mounted API served a request without a token")
     except urllib.error.HTTPError as exc:
         assert exc.code == 401 and json.load(exc)["error"] == "unknown_token"
+    # the web console is mounted with it, its links under the same prefix
+    with urllib.request.urlopen(f"{url}/yishu/console/login", timeout=20) as response:
+        assert 'action="/yishu/console/login"' in response.read().decode()
