@@ -18,7 +18,7 @@ def _view(name: str, area: str) -> dict:
 
 class YishuPlugin(AirflowPlugin):
     name = "yishu"
-    fastapi_apps = [{"app": create_app(), "url_prefix": PREFIX,
+    fastapi_apps = [{"app": create_app(inside_airflow=True), "url_prefix": PREFIX,
                      "name": "Yishu operator API and console"}]
     external_views = [_view("数据质量", "steward"), _view("数据产品", "catalog"),
                       _view("授权运营", "admin")]

@@ -23,8 +23,9 @@ from yishu.console import app as console
 from yishu.resources import Resources
 
 
-def create_app(res: Resources | None = None) -> FastAPI:
-    """The app on `res` (built from the environment's settings on first use when not given)."""
+def create_app(res: Resources | None = None, *, inside_airflow: bool = False) -> FastAPI:
+    """The app on `res` (built from the environment's settings on first use when not given).
+    `inside_airflow`: the plugin's app, whose console also signs in Airflow's users."""
     app = FastAPI(title="Yishu operator API (一数 授权运营接口)", version="1",
                   description="Licensed operators receive the data products of their scenario.")
     holder: list[Resources] = [res] if res else []
@@ -132,7 +133,7 @@ def create_app(res: Resources | None = None) -> FastAPI:
                 "quota_rows": grant.quota_rows}
 
     app.include_router(delta_sharing.router(resources, grant_of, served))
-    console.install(app, resources)  # the web console: its pages under /console/
+    console.install(app, resources, inside_airflow)  # the web console, under /console/
     return app
 
 

@@ -18,8 +18,9 @@ from yishu.resources import Resources
 STATIC = Path(__file__).with_name("static")
 
 
-def install(app: FastAPI, resources: Callable[[], Resources]) -> Web:
-    web = Web(resources)
+def install(app: FastAPI, resources: Callable[[], Resources],
+            airflow_sign_in: bool = False) -> Web:
+    web = Web(resources, airflow_sign_in)
     router = APIRouter(prefix="/console", include_in_schema=False)
     for module in (signin, steward, catalog, admin, operator):
         module.routes(router, web)

@@ -12,14 +12,15 @@ from fastapi.responses import RedirectResponse
 from yishu.access import audit, tokens, users
 from yishu.access.tokens import AccessDenied
 from yishu.console import sessions
+from yishu.console.airflow_auth import airflow_user
 from yishu.console.web import HEADERS, HOME, Identity, Web, base
 
 
 def _login_page(web: Web, request: Request, error: str | None = None, status: int = 200):
-    """The sign-in page, with a fresh CSRF value in a cookie and in both forms."""
+    """The sign-in page, with a fresh CSRF value in a cookie and in its forms."""
     value = secrets.token_urlsafe(32)
     response = web.render(request, "login.html", signin_csrf=value, error=error,
-                          status=status)
+                          status=status, airflow=web.airflow_sign_in)
     response.set_cookie(sessions.PRE_COOKIE, value, max_age=600, path=base(request),
                         httponly=True, samesite="strict", secure=request.url.scheme == "https")
     return response
@@ -30,11 +31,12 @@ def _pre_csrf_ok(request: Request, csrf: str) -> bool:
     return bool(csrf) and bool(expected) and hmac.compare_digest(csrf, expected)
 
 
-def _signed_in(web: Web, request: Request, session: sessions.Session) -> RedirectResponse:
+def _signed_in(web: Web, request: Request, session: sessions.Session,
+               via: str = "console") -> RedirectResponse:
     res = web.resources()
     identity = Identity(session)
     audit.record(res, "console.signin", f"{session.kind}/{session.name}",
-                 {"role": session.role}, identity.actor)
+                 {"role": session.role, "via": via}, identity.actor)
     response = RedirectResponse(base(request) + HOME[session.role], status_code=303,
                                 headers=HEADERS)
     response.set_cookie(sessions.COOKIE, sessions.encode(res, session),
@@ -85,6 +87,20 @@ def routes(router: APIRouter, web: Web) -> None:
                             f"令牌无效 {exc.detail}: {exc.what_to_do}")
         return _signed_in(web, request, sessions.new("operator", grant.operator, "operator",
                                                      token))
+
+    @router.post("/login/airflow")
+    async def airflow_login(request: Request, csrf: str = Form("")):
+        if not web.airflow_sign_in or not _pre_csrf_ok(request, csrf):
+            return _refused(web, request, "airflow", "off or csrf",
+                            "表单已过期，请重试 The form expired: sign in again")
+        name = await airflow_user(request)
+        user = users.active_user(web.resources(), name) if name else None
+        if user is None:
+            return _refused(web, request, f"airflow/{(name or '')[:64]}", "no console account",
+                            "未登录 Airflow，或没有同名的控制台账户 Not signed in to Airflow, "
+                            "or no active console account of that name (yishu user add)")
+        return _signed_in(web, request, sessions.new("staff", user.name, user.role),
+                          via="airflow")
 
     @router.post("/logout")
     def logout(request: Request):

@@ -73,8 +73,9 @@ def base(request: Request) -> str:
 
 
 class Web:
-    def __init__(self, resources: Callable[[], Resources]):
+    def __init__(self, resources: Callable[[], Resources], airflow_sign_in: bool = False):
         self.resources = resources
+        self.airflow_sign_in = airflow_sign_in  # inside Airflow: its signed-in users too
         self.env = Environment(loader=PackageLoader("yishu.console"),
                                autoescape=select_autoescape(default=True))
         # audit details as people read them: Chinese names as written, not \u escapes
