@@ -42,6 +42,11 @@ def live(tmp_path_factory):
     users.add_user(res, "stella", "steward", PASSWORD)
     users.add_user(res, "adam", "admin", PASSWORD)
     licences.add_operator(res, OPERATOR, "91440300MA5F000007", "理赔部 张经理")
+    earlier = "2026-10-25"  # a landed partition before, so the trend has a line to draw
+    write_sample(res.storage, SOURCE, earlier, 1000, seed=5, dirty=False)
+    assert batches.validate_and_land(res, collect(res.catalog.sources[SOURCE], earlier,
+                                                  settings=res.settings,
+                                                  storage=res.storage)).status == "landed"
     write_sample(res.storage, SOURCE, PARTITION, 1000, seed=7, dirty=True)
     batch = batches.validate_and_land(res, collect(res.catalog.sources[SOURCE], PARTITION,
                                                    settings=res.settings, storage=res.storage))
@@ -115,8 +120,9 @@ def test_steward_releases_a_batch_and_sees_the_product_published(live):
     page.reload()
     assert page.locator("#products .product-version").first.inner_text() == "v1"
     page.goto("/console/steward/trends")
-    assert page.locator(f"#trend-{SOURCE} svg.chart polyline").count() == 0  # one partition
-    assert page.locator(f"#trend-{SOURCE} svg.chart circle").count() == 7  # score + six
+    # score and six indicators, each a line over the two partitions
+    assert page.locator(f"#trend-{SOURCE} svg.chart polyline").count() == 7
+    assert page.locator(f"#trend-{SOURCE} svg.chart circle").count() == 14
     _shot(page, "12_steward_trends")
     page.goto("/console/catalog/")
     assert "v1" in page.locator("#zone-insurance").inner_text()

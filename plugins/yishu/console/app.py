@@ -27,15 +27,17 @@ def install(app: FastAPI, resources: Callable[[], Resources],
     app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 
+    # plain functions: Starlette runs them in its thread pool, off the event loop (the
+    # refusal is written to the audit log)
     @app.exception_handler(NotSignedIn)
-    async def not_signed_in(request: Request, exc: NotSignedIn):
+    def not_signed_in(request: Request, exc: NotSignedIn):
         if request.method == "GET":
             return RedirectResponse(base(request) + "/login", status_code=303)
         return web.render(request, "error.html", status=401,
                           message="未登录或会话已过期 Not signed in, or the session ended")
 
     @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, exc: Forbidden):
+    def forbidden(request: Request, exc: Forbidden):
         if request.method != "GET":
             web.audit_refusal(request, exc.identity, exc.why)
         return web.render(request, "error.html", exc.identity, status=403,

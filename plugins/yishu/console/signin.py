@@ -7,6 +7,7 @@ import hmac
 import secrets
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from yishu.access import audit, tokens, users
@@ -49,6 +50,16 @@ def _signed_in(web: Web, request: Request, session: sessions.Session,
 def _refused(web: Web, request: Request, who: str, why: str, shown: str):
     audit.record(web.resources(), "console.signin_refused", who, {"why": why}, "anonymous")
     return _login_page(web, request, shown, 401)
+
+
+def _airflow_account(web: Web, request: Request, name: str | None):
+    user = users.active_user(web.resources(), name) if name else None
+    if user is None:
+        return _refused(web, request, f"airflow/{(name or '')[:64]}", "no console account",
+                        "未登录 Airflow，或没有同名的控制台账户 Not signed in to Airflow, or no "
+                        "active console account of that name (yishu user add)")
+    return _signed_in(web, request, sessions.new("staff", user.name, user.role),
+                      via="airflow")
 
 
 def routes(router: APIRouter, web: Web) -> None:
@@ -94,13 +105,9 @@ def routes(router: APIRouter, web: Web) -> None:
             return _refused(web, request, "airflow", "off or csrf",
                             "表单已过期，请重试 The form expired: sign in again")
         name = await airflow_user(request)
-        user = users.active_user(web.resources(), name) if name else None
-        if user is None:
-            return _refused(web, request, f"airflow/{(name or '')[:64]}", "no console account",
-                            "未登录 Airflow，或没有同名的控制台账户 Not signed in to Airflow, "
-                            "or no active console account of that name (yishu user add)")
-        return _signed_in(web, request, sessions.new("staff", user.name, user.role),
-                          via="airflow")
+        # the rest reads the database and writes the audit log: off the event loop, which
+        # inside Airflow is the api-server's own
+        return await run_in_threadpool(_airflow_account, web, request, name)
 
     @router.post("/logout")
     def logout(request: Request):

@@ -26,6 +26,7 @@ from yishu.resources import Resources
 
 HOME = {"steward": "/steward/", "admin": "/admin/", "operator": "/operator/"}
 STAFF = ("steward", "admin")
+FLASH = "yishu_console_flash"  # what the last form did, shown on the next page
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -65,6 +66,15 @@ class Forbidden(Exception):
     def __init__(self, identity: Identity | None, why: str):
         super().__init__(why)
         self.identity, self.why = identity, why
+
+
+def _flash(cookie: str | None) -> dict:
+    try:
+        found = json.loads(urllib.parse.unquote(cookie or "{}"))
+    except ValueError:
+        return {}
+    return {k: str(v) for k, v in found.items() if k in ("ok", "error")} if isinstance(
+        found, dict) else {}
 
 
 def base(request: Request) -> str:
@@ -123,18 +133,27 @@ class Web:
 
     def render(self, request: Request, template: str, identity: Identity | None = None,
                status: int = 200, **context) -> HTMLResponse:
+        flash = _flash(request.cookies.get(FLASH))
         html = self.env.get_template(template).render(
             base=base(request), me=identity, csrf=identity.session.csrf if identity else "",
-            ok=request.query_params.get("ok"), error=context.pop("error", None)
-            or request.query_params.get("error"), **context)
-        return HTMLResponse(html, status_code=status, headers=HEADERS)
+            ok=flash.get("ok"), error=context.pop("error", None) or flash.get("error"),
+            **context)
+        response = HTMLResponse(html, status_code=status, headers=HEADERS)
+        if FLASH in request.cookies:  # shown once
+            response.delete_cookie(FLASH, path=base(request))
+        return response
 
     def back(self, request: Request, path: str, *, ok: str | None = None,
              error: str | None = None) -> RedirectResponse:
-        """After a form: back to a page (Post/Redirect/Get), with what happened."""
-        query = {k: v for k, v in (("ok", ok), ("error", error)) if v}
-        url = base(request) + path + ("?" + urllib.parse.urlencode(query) if query else "")
-        return RedirectResponse(url, status_code=303, headers=HEADERS)
+        """After a form: back to a page (Post/Redirect/Get), with what happened. The message
+        goes in a short-lived cookie, not the URL, so a link cannot put words in the
+        console's mouth."""
+        response = RedirectResponse(base(request) + path, status_code=303, headers=HEADERS)
+        message = {k: v[:500] for k, v in (("ok", ok), ("error", error)) if v}
+        response.set_cookie(FLASH, urllib.parse.quote(json.dumps(message, ensure_ascii=False)),
+                            max_age=60, path=base(request), httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+        return response
 
     def audit_refusal(self, request: Request, identity: Identity | None, why: str) -> None:
         """A refused console action is on the record too, as the API's refusals are."""
