@@ -12,9 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from yishu.console import charts
 from yishu.console.web import Identity, Web
 from yishu.db.queries import BatchNotFound, list_batches
-from yishu.pipeline import batches
 from yishu.pipeline.reasons import without_raw_values
-from yishu.reports.steward import build_report
 from yishu.standard.quality import DIMENSION_ZH, DIMENSIONS
 
 
@@ -58,6 +56,8 @@ def routes(router: APIRouter, web: Web) -> None:
 
     @router.get("/steward/batch/{source}/{partition}")
     def batch(source: str, partition: str, request: Request, me: Identity = Depends(steward)):
+        from yishu.reports.steward import build_report  # pandas: not at the app's import
+
         res = web.resources()
         try:
             report = _masked(build_report(res, source, partition))
@@ -70,6 +70,8 @@ def routes(router: APIRouter, web: Web) -> None:
 
     def decide(request: Request, me: Identity, source: str, partition: str, decision: str,
                reason: str, snapshot: str):
+        from yishu.pipeline import batches  # pandas: not at the app's import
+
         path = f"/steward/batch/{source}/{partition}"
         try:
             done = batches.review(web.resources(), source, partition, decision, reason,
