@@ -43,6 +43,7 @@ system-packages:
 	@need=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
 	test -x /usr/bin/chromium || need="$$need chromium"; \
+	ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || need="$$need fonts-noto-cjk"; \
 	if [ -n "$$need" ]; then echo "installing Debian packages for the tests:$$need…"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; fi
 

@@ -61,6 +61,10 @@ class Keys:
         """HMAC key of the short-lived download links that Delta Sharing hands out."""
         return self._secret("download_links")
 
+    def console_session_key(self) -> bytes:
+        """Key of the web console's session cookies (encrypted and authenticated)."""
+        return self._secret("console_sessions")
+
     def encryption_key(self) -> bytes:
         """AES-SIV key (64 bytes) for deterministic, bureau-reversible encryption."""
         return self._secret("bureau_encryption", 64)[:64]

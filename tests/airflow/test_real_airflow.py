@@ -83,6 +83,7 @@ def test_yishu_airflow_runs_collect_and_asset_triggered_publish(tmp_path):
         password = re.search(r"login: admin / (\S+)", out).group(1)
         api = Api(f"http://localhost:{port}", "admin", password)
         _assert_operator_api_is_mounted(f"http://localhost:{port}", cfg)
+        _assert_console_signs_in_airflow_users(f"http://localhost:{port}", cfg, api.token)
         for dag_id in ("collect__ev_stations", "publish__ev_charging_stations"):
             api.unpause(dag_id)
         # unpausing also lets the scheduler start the latest scheduled interval: ours is the
@@ -167,6 +168,28 @@ def test_server_environment_puts_the_venv_first_and_the_execution_api_on_its_por
     assert env["AIRFLOW_HOME"] == str(tmp_path.resolve() / "airflow")
 
 
+def _assert_console_signs_in_airflow_users(url: str, cfg: Settings, jwt: str) -> None:
+    """Airflow's signed-in user (its JWT in the `_token` cookie, as the UI keeps it) signs in
+    to the mounted console as the console account of the same name, with that account's
+    role; without the cookie the same form is refused."""
+    import httpx
+
+    from yishu.access import users
+
+    users.add_user(Resources.from_settings(cfg), "admin", "admin", "a long test password")
+    for cookie, expected in ((None, 401), (jwt, 303)):
+        with httpx.Client(base_url=url, timeout=20) as client:
+            login = client.get("/yishu/console/login")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)
+            if cookie:
+                client.cookies.set("_token", cookie)
+            answer = client.post("/yishu/console/login/airflow", data={"csrf": csrf})
+            assert answer.status_code == expected, answer.text[:300]
+            if expected == 303:
+                assert answer.headers["location"] == "/yishu/console/admin/"
+                assert client.get("/yishu/console/admin/audit").status_code == 200
+
+
 def _assert_operator_api_is_mounted(url: str, cfg: Settings) -> None:
     """The plugin mounts the operator API in Airflow's API server; it checks its own tokens
     (Airflow authenticates nothing there)."""
@@ -178,3 +201,6 @@ def _assert_operator_api_is_mounted(url: str, cfg: Settings) -> None:
         raise AssertionError("the mounted API served a request without a token")
     except urllib.error.HTTPError as exc:
         assert exc.code == 401 and json.load(exc)["error"] == "unknown_token"
+    # the web console is mounted with it, its links under the same prefix
+    with urllib.request.urlopen(f"{url}/yishu/console/login", timeout=20) as response:
+        assert 'action="/yishu/console/login"' in response.read().decode()

@@ -1,4 +1,4 @@
-"""`yishu serve` serves the operator API alone, with its OpenAPI document."""
+"""`yishu serve` serves the operator API alone, with its OpenAPI document, and the console."""
 
 from __future__ import annotations
 
@@ -44,6 +44,10 @@ def test_yishu_serve_answers_and_refuses_without_a_token(tmp_path):
             raise AssertionError("served without a token")
         except urllib.error.HTTPError as exc:
             assert exc.code == 401 and json.load(exc)["error"] == "unknown_token"
+        with urllib.request.urlopen(f"{url}/console/login", timeout=5) as r:  # the console
+            assert 'action="/console/login"' in r.read().decode()
+        with urllib.request.urlopen(f"{url}/console/static/console.css", timeout=5) as r:
+            assert r.headers["content-type"].startswith("text/css")
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)

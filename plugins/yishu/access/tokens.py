@@ -183,12 +183,17 @@ def _grant(res: Resources, row: Token, licence: Licence, operator: Operator,
                  licence.quota_downloads)
 
 
+def profile(token: str, endpoint: str, expires_at: dt.datetime) -> dict:
+    """The Delta Sharing profile of a token (what a client reads from a `.share` file)."""
+    return {"shareCredentialsVersion": 1, "endpoint": endpoint.rstrip("/"),
+            "bearerToken": token,
+            "expirationTime": audit.utc(expires_at).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
 def write_profile(path: Path, token: str, endpoint: str, expires_at: dt.datetime) -> None:
     """A Delta Sharing profile for the token; created 0600 and never over an existing file
     (it holds the secret)."""
-    profile = {"shareCredentialsVersion": 1, "endpoint": endpoint.rstrip("/"),
-               "bearerToken": token,
-               "expirationTime": audit.utc(expires_at).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    content = profile(token, endpoint, expires_at)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -197,4 +202,4 @@ def write_profile(path: Path, token: str, endpoint: str, expires_at: dt.datetime
     except OSError as exc:
         raise UserInputError(f"--profile {path}: cannot be written ({exc.strerror})") from None
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(profile, out, indent=1)
+        json.dump(content, out, indent=1)

@@ -13,27 +13,25 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from yishu.access import audit, metering, tokens
 from yishu.access.tokens import AccessDenied, Grant
-from yishu.api import delta_sharing, offer
+from yishu.api import delta_sharing, offer, refusals
+from yishu.console import app as console
 from yishu.definitions import CatalogError
 from yishu.errors import UserInputError
 from yishu.resources import Resources
 
-_FILES = {"parquet": ("data.parquet", "application/vnd.apache.parquet"),
-          "csv": ("data.csv", "text/csv; charset=utf-8")}
 
-
-def create_app(res: Resources | None = None) -> FastAPI:
-    """The app on `res` (built from the environment's settings on first use when not given)."""
+def create_app(res: Resources | None = None, *, inside_airflow: bool = False) -> FastAPI:
+    """The app on `res` (built from the environment's settings on first use when not given).
+    `inside_airflow`: the plugin's app, whose console also signs in Airflow's users."""
     holder: list[Resources] = [res] if res else []
 
     @contextlib.asynccontextmanager
@@ -133,15 +131,7 @@ def create_app(res: Resources | None = None) -> FastAPI:
     def download(product: str, version: int, request: Request,
                  format: Literal["parquet", "csv"] = "parquet",  # noqa: A002 - the API's name
                  grant: Grant = Depends(grant_of)):
-        res = resources()
-        found = offer.version(res, grant, product, version)
-        name, media = _FILES[format]
-        path = Path(found.path) / name
-        sha256 = found.voucher["body"]["files"][name]
-        size = path.stat().st_size
-        metering.deliver(res, grant, product, version, format, found.rows, size)
-        return FileResponse(path, media_type=media, filename=f"{product}_v{version}.{format}",
-                            headers={"X-Yishu-SHA256": sha256, "X-Yishu-Rows": str(found.rows)})
+        return offer.download(resources(), grant, product, version, format)
 
     @app.get("/api/v1/usage", summary="This licence's use this month and its quotas")
     def usage(request: Request, grant: Grant = Depends(grant_of)):
@@ -158,6 +148,7 @@ def create_app(res: Resources | None = None) -> FastAPI:
                 "quota_rows": grant.quota_rows}
 
     app.include_router(delta_sharing.router(resources, grant_of, served))
+    console.install(app, resources, inside_airflow)  # the web console, under /console/
     return app
 
 
@@ -176,12 +167,6 @@ def _warm_up(resources: Callable[[], Resources]) -> None:
 
 def _refuse(resources: Callable[[], Resources], request: Request,
             exc: AccessDenied) -> JSONResponse:
-    grant = getattr(request.state, "grant", None)
-    audit.record(resources(), "api.refuse", request.url.path, {
-        "operator": grant.operator if grant else None,
-        "licence": grant.licence_id if grant else None,
-        "scenario": grant.scenario if grant else None,
-        **{k: v for k, v in request.path_params.items() if k in ("product", "version")},
-        "status": exc.status, "error": exc.error}, grant.operator if grant else "anonymous")
+    refusals.record(resources(), request, exc)
     return JSONResponse(exc.body(), status_code=exc.status,
                         headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)

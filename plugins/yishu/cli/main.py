@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from yishu.cli import access, deid, licensing, pipeline, server, steward
 from yishu.cli.catalog import catalog_app, version_app
 from yishu.cli.common import fail
+from yishu.cli.users import user_app
 from yishu.cli.voucher import voucher_app
 from yishu.errors import UserInputError
 
@@ -47,6 +48,7 @@ app.add_typer(licensing.operator_app, name="operator")
 app.add_typer(licensing.licence_app, name="licence")
 app.add_typer(licensing.token_app, name="token")
 app.add_typer(licensing.usage_app, name="usage")
+app.add_typer(user_app, name="user")
 app.command()(pipeline.demo)
 app.command()(server.airflow)
 app.command()(server.serve)

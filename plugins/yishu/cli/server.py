@@ -41,12 +41,13 @@ def airflow(ctx: typer.Context,
 
 def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", help="address to listen on"),
           port: int = typer.Option(8765, min=1, max=65535, help="port to listen on")):
-    """Serve the operator API alone (OpenAPI at /docs); Ctrl-C stops it."""
+    """Serve the operator API and the web console alone (OpenAPI at /docs, the console at
+    /console/); Ctrl-C stops it."""
     import uvicorn
 
     from yishu.api.app import create_app
 
     catalog(ctx)
-    console.print(f"operator API on http://{host}:{port} (docs: /docs); Ctrl-C stops it",
-                  highlight=False)
+    console.print(f"operator API on http://{host}:{port} (docs: /docs), web console on "
+                  f"http://{host}:{port}/console/; Ctrl-C stops it", highlight=False)
     uvicorn.run(create_app(resources(ctx)), host=host, port=port, log_level="warning")

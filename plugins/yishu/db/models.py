@@ -228,3 +228,17 @@ class SourceWatermark(Base):
     low: Mapped[str | None] = mapped_column(Text, nullable=True)
     high: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ConsoleUser(Base):
+    """A member of the bureau's staff who signs in to the web console with a password
+    (stewards and administrators; operators sign in with their licence token)."""
+
+    __tablename__ = "console_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # steward | admin
+    password_hash: Mapped[str] = mapped_column(Text)  # scrypt, see access/users.py
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | disabled
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

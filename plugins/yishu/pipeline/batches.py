@@ -191,7 +191,7 @@ def check_snapshot(batch: Batch, snapshot: str | None, decision: str) -> None:
 
 
 def review(res: Resources, source: str, partition: str, decision: str, note: str,
-           snapshot: str | None = None) -> Batch:
+           snapshot: str | None = None, actor: str | None = None) -> Batch:
     """A steward's decision on a quarantined batch: `released` (usable) or `rejected`.
     `snapshot` (a SHA-256 prefix) names what the steward reviewed; required to release."""
     if decision not in ("released", "rejected"):
@@ -214,7 +214,7 @@ def review(res: Resources, source: str, partition: str, decision: str, note: str
         check_snapshot(batch, snapshot, decision)  # again, as committed: no redelivery between
         batch.status, batch.review_note = decision, note
         audit.append(res, s, action, f"{source}/{partition}",
-                     {"reason": note, "snapshot_sha256": batch.snapshot_sha256})
+                     {"reason": note, "snapshot_sha256": batch.snapshot_sha256}, actor)
         s.commit()
     _write_quarantine_record(res, batch)
     return batch
