@@ -37,10 +37,18 @@ def airflow_environment(cfg: Settings) -> dict[str, str]:
     }
 
 
+# SQLite has one writer: an `airflow backfill create` or a clear next to the scheduler and the
+# API server waits for the lock instead of failing "database is locked" after 5 s
+SQLITE_CONNECT_ARGS = {"timeout": 60}
+
+
 def metadata_database(url: str) -> dict[str, str]:
     """Airflow's settings for its metadata database. Airflow derives the async URL of
     PostgreSQL for asyncpg, which is not installed: psycopg serves both."""
     env = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url}
+    if url.startswith("sqlite"):
+        for key in ("SQL_ALCHEMY_CONNECT_ARGS", "SQL_ALCHEMY_CONNECT_ARGS_ASYNC"):
+            env[f"AIRFLOW__DATABASE__{key}"] = "yishu.airflow.runner.SQLITE_CONNECT_ARGS"
     if url.startswith(("postgresql://", "postgresql+psycopg://")):
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = (
             "postgresql+psycopg_async://" + url.split("://", 1)[1])

@@ -51,6 +51,9 @@ def server_environment(cfg: Settings, port: int, path: str = "") -> dict[str, st
         "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
         # without this, tasks call the execution API on 8080 and fail with "connection refused"
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+        # a busy machine (or SQLite's one writer) can make an answer outlast the default 5 s,
+        # and a task whose start timed out fails before it ran
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",

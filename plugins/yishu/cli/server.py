@@ -3,6 +3,8 @@ serve`: the operator API alone."""
 
 from __future__ import annotations
 
+import signal
+
 import typer
 
 from yishu.cli.common import catalog, console, fail, resources
@@ -31,6 +33,7 @@ def airflow(ctx: typer.Context,
     except CeleryNotConfigured as exc:
         fail(str(exc))
     console.print(f"starting Airflow on {srv.url} (log: {srv.log})…", highlight=False)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill`, docker stop, systemd: as Ctrl-C
     try:
         srv.wait_ready(timeout)
         console.print(f"[bold green]Airflow is ready[/]: {srv.url}\n"
@@ -50,6 +53,10 @@ def airflow(ctx: typer.Context,
         fail(str(exc))
     srv.stop()
     fail(f"Airflow's {stopped} exited by itself (code {code}); see {srv.log}")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", help="address to listen on"),
