@@ -118,3 +118,29 @@ def test_celery_needs_postgresql_and_a_broker(tmp_path):
         assert done.returncode != 0 and message in done.stdout + done.stderr, done
         assert "Traceback" not in done.stdout + done.stderr
         assert not (tmp_path / "home" / "airflow" / "logs" / "scheduler.log").exists()
+
+
+def test_each_local_worker_records_its_own_hostname(monkeypatch):
+    from yishu.airflow import workers
+
+    env = workers.worker_environment("yishu-worker-2", 18999)
+    assert env["AIRFLOW__CORE__HOSTNAME_CALLABLE"] == "yishu.airflow.workers.hostname"
+    assert env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] == "18999"
+    monkeypatch.setenv(workers.HOSTNAME, "yishu-worker-2")
+    assert workers.hostname() == "yishu-worker-2"
+    monkeypatch.delenv(workers.HOSTNAME)
+    assert workers.hostname() == socket.getfqdn()  # a worker on a machine of its own
+
+
+def test_postgresql_metadata_database_is_async_through_psycopg():
+    from yishu.airflow.runner import metadata_database
+
+    url = "postgresql+psycopg://airflow@/airflow?host=/run/pg&port=5432"
+    assert metadata_database(url) == {
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url,
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC":
+            "postgresql+psycopg_async://airflow@/airflow?host=/run/pg&port=5432"}
+    sqlite = metadata_database("sqlite:////tmp/a.db")
+    assert sqlite["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS"] == (
+        "yishu.airflow.runner.SQLITE_CONNECT_ARGS")
+    assert "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC" not in sqlite
