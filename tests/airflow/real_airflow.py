@@ -54,6 +54,20 @@ class Api:
                 time.sleep(2)
 
 
+def new_database(pg_url: str, prefix: str) -> str:
+    """The URL of a new database on the tests' PostgreSQL server."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return pg_url.replace("/yishu?", f"/{name}?")
+
+
 def clean_environment() -> dict[str, str]:
     """The test process's environment without the Airflow settings an in-process run of an
     earlier test left there (they would name the session's Airflow home)."""

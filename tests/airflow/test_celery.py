@@ -10,16 +10,15 @@ import shutil
 import socket
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.airflow.real_airflow import (
     YISHU,
     airflow_processes,
     clean_environment,
+    new_database,
     start_yishu_airflow,
     stop_yishu_airflow,
     wait_for_runs,
@@ -53,18 +52,9 @@ def redis_url(tmp_path):
     process.wait(10)
 
 
-def _database(pg_url: str, prefix: str) -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as c:
-        c.execute(text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    return pg_url.replace("/yishu?", f"/{name}?")
-
-
 def test_celery_workers_run_collect_and_asset_triggered_publish(tmp_path, pg_url, redis_url):
-    cfg = Settings.for_home(tmp_path / "home", db_url=_database(pg_url, "catalog"),
-                            airflow_db_url=_database(pg_url, "airflow"))
+    cfg = Settings.for_home(tmp_path / "home", db_url=new_database(pg_url, "catalog"),
+                            airflow_db_url=new_database(pg_url, "airflow"))
     env = {**clean_environment(), **cfg.environ(), "COLUMNS": "200",
            "AIRFLOW__CELERY__BROKER_URL": redis_url}
     port = free_port()

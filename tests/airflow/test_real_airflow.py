@@ -21,6 +21,7 @@ from tests.airflow.real_airflow import (
     YISHU,
     airflow_processes,
     clean_environment,
+    new_database,
     start_yishu_airflow,
     stop_yishu_airflow,
     wait_for_runs,
@@ -37,10 +38,13 @@ BACKFILL = ("2026-10-01", "2026-10-03")  # three daily partitions of market_ente
 
 
 @pytest.fixture(scope="module")
-def real_airflow(tmp_path_factory):
+def real_airflow(tmp_path_factory, pg_url):
     """`yishu airflow` on a state folder of the module's own, started once; the last test of
-    the module stops it."""
-    cfg = Settings.for_home(tmp_path_factory.mktemp("real") / "home")
+    the module stops it. Its metadata database is PostgreSQL: on SQLite, a reprocessing
+    backfill's clear next to the running scheduler can fail "database is locked" (a read
+    transaction turning writer meets SQLite's one writer and is not retried)."""
+    cfg = Settings.for_home(tmp_path_factory.mktemp("real") / "home",
+                            airflow_db_url=new_database(pg_url, "airflow"))
     port = free_port()
     env = {**clean_environment(), **cfg.environ(), "COLUMNS": "200"}
     process, out, api = start_yishu_airflow(["--port", str(port)], env)
