@@ -37,11 +37,13 @@ lint: install
 	@$(BIN)/ruff check plugins dags tests scripts
 	@$(BIN)/python scripts/import_cycles.py --sizes
 
-# The tests use a real PostgreSQL server and a real browser: Debian's postgresql and chromium
-# (the tests start the server themselves; Playwright drives /usr/bin/chromium).
+# The tests use a real PostgreSQL server, a Redis broker (the CeleryExecutor test) and a real
+# browser: Debian's postgresql, redis-server and chromium (the tests start the servers
+# themselves, on a unix socket and a free loopback port; Playwright drives /usr/bin/chromium).
 system-packages:
 	@need=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
+	test -x /usr/bin/redis-server || need="$$need redis-server"; \
 	test -x /usr/bin/chromium || need="$$need chromium"; \
 	ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || need="$$need fonts-noto-cjk"; \
 	if [ -n "$$need" ]; then echo "installing Debian packages for the tests:$$need…"; \

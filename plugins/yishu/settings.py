@@ -28,6 +28,9 @@ class Settings:
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     # variables a source's YAML names for its credentials (an API token, a database URL)
     environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # YISHU_AIRFLOW_DB_URL: Airflow's metadata database (SQLite under airflow_home by default;
+    # PostgreSQL for the CeleryExecutor, shared by every component)
+    airflow_db_url: str | None = None
 
     @property
     def dags_dir(self) -> Path:
@@ -36,6 +39,10 @@ class Settings:
     @property
     def airflow_home(self) -> Path:
         return self.home / "airflow"
+
+    @property
+    def airflow_metadata_url(self) -> str:
+        return self.airflow_db_url or f"sqlite:///{self.airflow_home / 'airflow.db'}"
 
     def secret(self, name: str) -> str | None:
         """A key given in the environment (YISHU_KEY_<NAME>), or None."""
@@ -52,6 +59,7 @@ class Settings:
         return {"YISHU_HOME": str(self.home), "YISHU_CATALOG": str(self.catalog_dir),
                 "YISHU_EXPECTATIONS": str(self.expectations_dir), "YISHU_DB_URL": self.db_url,
                 **({"YISHU_TRUSTED_KEY": str(self.trusted_key)} if self.trusted_key else {}),
+                **({"YISHU_AIRFLOW_DB_URL": self.airflow_db_url} if self.airflow_db_url else {}),
                 **{_SECRET_PREFIX + name: value for name, value in self.secrets.items()}}
 
     @classmethod
@@ -78,4 +86,5 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         secrets={k.removeprefix(_SECRET_PREFIX).upper(): v for k, v in env.items()
                  if k.startswith(_SECRET_PREFIX)},
         environment=dict(env),
+        airflow_db_url=env.get("YISHU_AIRFLOW_DB_URL") or None,
     )

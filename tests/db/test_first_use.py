@@ -1,5 +1,6 @@
 """A new catalog database is created and migrated once, however many threads or processes
-open it first at the same moment (two first `yishu run`s, Airflow tasks starting together)."""
+open it first at the same moment (two first `yishu run`s, Airflow tasks starting together, on
+SQLite and on PostgreSQL)."""
 
 import subprocess
 import sys
@@ -30,16 +31,24 @@ def test_threads_opening_a_new_database_at_once(tmp_path):
     assert errors == []
 
 
-def test_processes_opening_a_new_database_at_once(tmp_path):
+def _first_use_in_processes(url: str, count: int = 4) -> list[str]:
     code = ("import sys\nfrom sqlalchemy import select\nfrom yishu.db.database import Database\n"
             "from yishu.db.models import AuditEntry\n"
             "with Database(sys.argv[1]).session() as s:\n"
             "    s.scalars(select(AuditEntry)).all()\n")
-    url = f"sqlite:///{tmp_path / 'new.db'}"
     runs = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE,
-                             text=True) for _ in range(4)]
-    failures = [err for p in runs if (err := p.communicate()[1]) and p.returncode]
-    assert failures == []
+                             text=True) for _ in range(count)]
+    return [err for p in runs if (err := p.communicate()[1]) and p.returncode]
+
+
+def test_processes_opening_a_new_database_at_once(tmp_path):
+    assert _first_use_in_processes(f"sqlite:///{tmp_path / 'new.db'}") == []
+
+
+def test_processes_opening_a_new_postgresql_database_at_once(pg_database):
+    # Celery workers on several machines starting on a new catalog database: without the
+    # advisory lock two of them created Alembic's table at once ("duplicate key ... pg_type")
+    assert _first_use_in_processes(pg_database) == []
 
 
 def test_a_writer_waits_for_a_long_held_write_lock(fresh_res):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 from yishu.airflow.lineage import transport_settings
 from yishu.settings import Settings
@@ -27,13 +28,31 @@ def airflow_environment(cfg: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "2",  # two cores
         "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "2",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        **metadata_database(cfg.airflow_metadata_url),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX": "regexp",  # glob syntax warns via pathspec
         "GX_ANALYTICS_ENABLED": "False",
         **transport_settings(cfg.home / "lineage"),
     }
+
+
+# SQLite has one writer: an `airflow backfill create` or a clear next to the scheduler and the
+# API server waits for the lock instead of failing "database is locked" after 5 s
+SQLITE_CONNECT_ARGS = {"timeout": 60}
+
+
+def metadata_database(url: str) -> dict[str, str]:
+    """Airflow's settings for its metadata database. Airflow derives the async URL of
+    PostgreSQL for asyncpg, which is not installed: psycopg serves both."""
+    env = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url}
+    if url.startswith("sqlite"):
+        for key in ("SQL_ALCHEMY_CONNECT_ARGS", "SQL_ALCHEMY_CONNECT_ARGS_ASYNC"):
+            env[f"AIRFLOW__DATABASE__{key}"] = "yishu.airflow.runner.SQLITE_CONNECT_ARGS"
+    if url.startswith(("postgresql://", "postgresql+psycopg://")):
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = (
+            "postgresql+psycopg_async://" + url.split("://", 1)[1])
+    return env
 
 
 def prepare(cfg: Settings) -> None:
@@ -47,14 +66,22 @@ def prepare(cfg: Settings) -> None:
     home = cfg.airflow_home
     home.mkdir(parents=True, exist_ok=True)
     (cfg.home / "lineage").mkdir(exist_ok=True)  # the file transport does not create it
-    stamp = home / ".migrated"
-    if not stamp.exists():
-        airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
-        done = subprocess.run([airflow, "db", "migrate"], env=os.environ.copy(),
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"`airflow db migrate` failed in {home}:\n{done.stderr[-2000:]}")
-        stamp.write_text("ok")
+    migrate(os.environ.copy())
+
+
+def migrate(env: dict[str, str]) -> None:
+    """`airflow db migrate` on the database `env` names, once (AIRFLOW_HOME/.migrated holds the
+    database last migrated: another one is migrated too)."""
+    stamp = Path(env["AIRFLOW_HOME"]) / ".migrated"
+    database = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    if stamp.exists() and stamp.read_text() == database:
+        return
+    airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
+    done = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"`airflow db migrate` failed in {stamp.parent}:\n"
+                           f"{done.stderr[-2000:]}")
+    stamp.write_text(database)
 
 
 @dataclass

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_SECONDS = 60
+MIGRATE_LOCK = 0x59495348  # "YISH": the advisory lock key of catalog migrations on PostgreSQL
 
 
 def migrate(engine) -> None:
@@ -26,6 +27,10 @@ def migrate(engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # workers on several machines may start on a new database at once: one migrates,
+            # the others wait for its commit and find the schema at head
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
