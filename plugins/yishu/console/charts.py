@@ -54,15 +54,20 @@ def quality_trend(points: list[dict], title: str) -> Markup:
                        f'points="{path}"/>')
         for x, yy in pts:
             out.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="{width + 1}" fill="{colour}"/>')
-        ly = TOP + 14 + row * 18
-        out.append(f'<rect x="{W - RIGHT + 12}" y="{ly - 9}" width="12" height="4" '
-                   f'fill="{colour}"/><text x="{W - RIGHT + 30}" y="{ly - 3}">'
-                   f'{escape(label)}</text>')
+        _legend_entry(out, row, colour, label, height=4)
     if not points:
         out.append(f'<text x="{W / 2}" y="{H / 2}" text-anchor="middle">暂无批次 no batches'
                    '</text>')
     out.append("</svg>")
     return Markup("".join(out))
+
+
+def _legend_entry(out: list[str], row: int, colour: str, label: str, height: int) -> None:
+    """One legend line right of the plot: a swatch (a line or a bar) and its label."""
+    ly = TOP + 14 + row * 18
+    out.append(f'<rect x="{W - RIGHT + 12}" y="{ly - 4 - height // 2 - 3}" width="12" '
+               f'height="{height}" fill="{colour}"/><text x="{W - RIGHT + 30}" '
+               f'y="{ly - 2}">{escape(label)}</text>')
 
 
 def _nice(peak: float) -> int:
@@ -96,10 +101,7 @@ def monthly_bars(months: list[str], series: dict[str, list[float]], title: str,
                        f'fill="{palette[s % len(palette)]}"><title>{escape(month)}: '
                        f'{v:,.0f} {escape(unit)}</title></rect>')
     for s, name in enumerate(series):
-        ly = TOP + 14 + s * 18
-        out.append(f'<rect x="{W - RIGHT + 12}" y="{ly - 10}" width="12" height="10" '
-                   f'fill="{palette[s % len(palette)]}"/><text x="{W - RIGHT + 30}" '
-                   f'y="{ly - 1}">{escape(name)}</text>')
+        _legend_entry(out, s, palette[s % len(palette)], name, height=10)
     if not months:
         out.append(f'<text x="{W / 2}" y="{H / 2}" text-anchor="middle">暂无交付 no deliveries'
                    '</text>')
