@@ -223,6 +223,15 @@ def test_pruned_viterbi_matches_the_reference_on_model_output():
             emissions[0], m.transitions, len(text)), text
 
 
+def test_batch_ids_are_the_per_character_lookup():
+    """The code-point table gives the ids of the dictionaries' lookup: full-width forms mapped
+    to half-width (q2b), unknown characters, characters beyond the BMP, a lone surrogate."""
+    m = lac.model()
+    texts = ["由袁鹏接待", "ＡＢＣ１２３　，", "abc 123,.", "𠀀𪚥é\ud800", "OOV"]
+    assert m.batch_ids(texts).tolist() == [i for t in texts for i in m.ids(t)]
+    assert m.batch_ids(["１"]).tolist() != [m.oov]  # a mapped character is not unknown
+
+
 def test_per_spans_words_mostly_per_and_names_side_by_side():
     m = lac.model()
     tags = {t: int(i) for i, t in lac._tsv(resources.files(lac.PACKAGE) / "tag.dic")}
