@@ -91,8 +91,8 @@ def start_yishu_airflow(args: list[str], env: dict[str, str], timeout: float = 2
 def stop_yishu_airflow(process: subprocess.Popen) -> str:
     """Ctrl-C, as a user stops it; returns the rest of its output."""
     process.send_signal(signal.SIGINT)
-    try:
-        rest, _ = process.communicate(timeout=90)
+    try:  # Server.stop allows 30 s for SIGINT and 30 s for SIGTERM; a loaded machine needs more
+        rest, _ = process.communicate(timeout=150)
     except subprocess.TimeoutExpired:
         process.kill()
         rest, _ = process.communicate()
