@@ -54,7 +54,7 @@ def quality_trend(points: list[dict], title: str) -> Markup:
                        f'points="{path}"/>')
         for x, yy in pts:
             out.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="{width + 1}" fill="{colour}"/>')
-        _legend_entry(out, row, colour, label, height=4)
+        _legend_entry(out, row, colour, label, top=-9, height=4, baseline=-3)
     if not points:
         out.append(f'<text x="{W / 2}" y="{H / 2}" text-anchor="middle">暂无批次 no batches'
                    '</text>')
@@ -62,12 +62,14 @@ def quality_trend(points: list[dict], title: str) -> Markup:
     return Markup("".join(out))
 
 
-def _legend_entry(out: list[str], row: int, colour: str, label: str, height: int) -> None:
-    """One legend line right of the plot: a swatch (a line or a bar) and its label."""
+def _legend_entry(out: list[str], row: int, colour: str, label: str, *, top: int,
+                  height: int, baseline: int) -> None:
+    """One legend line right of the plot: a swatch (a line or a bar) and its label, placed
+    relative to the line's row."""
     ly = TOP + 14 + row * 18
-    out.append(f'<rect x="{W - RIGHT + 12}" y="{ly - 4 - height // 2 - 3}" width="12" '
-               f'height="{height}" fill="{colour}"/><text x="{W - RIGHT + 30}" '
-               f'y="{ly - 2}">{escape(label)}</text>')
+    out.append(f'<rect x="{W - RIGHT + 12}" y="{ly + top}" width="12" height="{height}" '
+               f'fill="{colour}"/><text x="{W - RIGHT + 30}" y="{ly + baseline}">'
+               f'{escape(label)}</text>')
 
 
 def _nice(peak: float) -> int:
@@ -101,7 +103,8 @@ def monthly_bars(months: list[str], series: dict[str, list[float]], title: str,
                        f'fill="{palette[s % len(palette)]}"><title>{escape(month)}: '
                        f'{v:,.0f} {escape(unit)}</title></rect>')
     for s, name in enumerate(series):
-        _legend_entry(out, s, palette[s % len(palette)], name, height=10)
+        _legend_entry(out, s, palette[s % len(palette)], name, top=-10, height=10,
+                      baseline=-1)
     if not months:
         out.append(f'<text x="{W / 2}" y="{H / 2}" text-anchor="middle">暂无交付 no deliveries'
                    '</text>')
