@@ -75,7 +75,7 @@ class _Model:
         # numpy take instead of two dict lookups per character
         self.table = np.full(0x110000, self.oov, dtype=np.int64)
         for c in {k for k in (*self.vocab, *self.q2b) if len(k) == 1}:
-            self.table[ord(c)] = self.vocab.get(self.q2b.get(c, c), self.oov)
+            self.table[ord(c)] = self.ids(c)[0]
         tags = {int(i): t for i, t in _tsv(folder / "tag.dic")}  # later lines win (16: PER-B)
         self.per = frozenset(i for i, t in tags.items() if t.startswith("PER-"))
         # a word goes on over every "-I" tag, whatever its label (LAC's own decoding)
