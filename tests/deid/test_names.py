@@ -47,6 +47,14 @@ FOUND = [
     ("主裁判阿特金森（martinatkinson）是米老鼠", ["阿特金森", "martinatkinson"]),
     ("StephenBird（中文名：卓曦文），男，英国籍", ["StephenBird", "卓曦文"]),
     ("患者王秀英（女，45岁）", ["王秀英"]),
+    # a job title or role right before a name that is closed by punctuation or a verb of saying
+    ("本次活动由街道办主任助理协办，社区书记冉晓光介绍，", ["冉晓光"]),
+    ("市民游子涵（化名）反映，", ["游子涵"]),
+    # a Latin word in a person's place: after a role, or before a verb only people take
+    ("战队队长Wenzel表示将继续参赛", ["Wenzel"]),
+    ("据项目负责人julia介绍，", ["julia"]),
+    ("这一点kimura坦言并不容易。", ["kimura"]),
+    ("多兰（keithdolan，后卫，爱尔兰）因伤缺阵", ["多兰", "keithdolan"]),
     ("肖春华先生，48岁，高级经济师。", ["肖春华"]),
 ]
 # organisations, places, job titles and ordinary words: no PERSON span
@@ -77,6 +85,12 @@ NOT_NAMES = [
     "HalfLife和DotA都是经典游戏，由UniversalPictures发行",
     "KaosStudios开发的Frostbite引擎",
     "记者从市教育局获悉",
+    # organisations take 表示/宣布 too; a title alone is no name; 和/向 after a title are words
+    "Ubisoft表示新作将于明年发售，Konami宣布取消发行",
+    "公司CEO称",
+    "浙江大学总裁高级研修班结业",
+    "多位分析师向记者指出",
+    "队长和指挥都由老队员担任",
 ]
 
 

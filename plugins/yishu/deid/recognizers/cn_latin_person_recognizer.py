@@ -1,7 +1,10 @@
-"""PERSON: Western names written in Latin letters inside Chinese text (BenBell, Tom Conlin,
-StephenBird（中文名：卓曦文）). The Chinese name model reads Latin letters one by one and misses
-them; a Latin word alone says nothing (game, company and film titles are Latin words too), so a
-name here is a common English given name followed by a capitalised family name.
+"""PERSON: names written in Latin letters inside Chinese text (BenBell, Tom Conlin, filip,
+玩家ID Sky). The Chinese name model reads Latin letters one by one and misses them; a Latin word
+alone says nothing (game, company and film titles are Latin words too), so a name here is either
+a common English given name followed by a capitalised family name, or any Latin word in a
+person's place: right after a role (选手Sky, 负责人julia, 设计师Anderson) or right before a
+verb only people take (Infi说, filip出生, 由Robert提问). Verbs that organisations take as well
+(表示, 宣布, 称: EA表示, Konami宣布) are not enough.
 """
 
 from __future__ import annotations
@@ -36,7 +39,26 @@ _NAME = re.compile(
     + r")[ ·.]?[A-Z][a-z]{1,15}(?![A-Za-z])"
 )
 
-_CAPITALISED = re.compile(r"[A-Z][a-z]")  # the cheap test first: most Chinese text has none
+# Roles written right before a person's name (also the name model's test for a Latin word)
+ROLE_BEFORE = tuple(
+    "选手 玩家 主持人 队员 导演 编剧 作者 画家 设计师 制作人 总监 主席 记者 教练 球员 演员 歌手 "
+    "作家 负责人 经理 总裁 董事 主管 总编 主编 队长 领队 创始人 主角 指挥官 分析师 读者 网友 "
+    "上尉 博士 教授 发言人 老板 高手 新星 艺术家 建筑师 漫画家 主任 部长 院长 律师 医生 员工 "
+    "父亲 母亲 妻子 丈夫 儿子 女儿 哥哥 姐姐 弟弟 妹妹 朋友 男友 女友".split())
+# Verbs and words that follow a person, not an organisation
+PERSON_AFTER = tuple(
+    "说 认为 坦言 回忆 出生 原名 本名 中文名 加盟 先生 女士 小姐 本人 透露 提问 执导 主演 扮演"
+    .split())
+# Latin words that follow a role or precede those verbs but are titles themselves (崔新魁CEO称)
+NOT_NAMES = frozenset("CEO CFO CTO COO VP MVP ID".split())
+_WORD = r"[A-Za-z][A-Za-z0-9_.'’-]*[A-Za-z0-9]"
+_AFTER_ROLE = re.compile("(?:" + "|".join(sorted(ROLE_BEFORE, key=len, reverse=True))
+                         + r")[：: ]?(" + _WORD + r")(?![A-Za-z0-9_'’-])")
+_BEFORE_VERB = re.compile(r"(?<![A-Za-z0-9_.'’-])(" + _WORD + r") ?(?="
+                          + "|".join(PERSON_AFTER) + ")")
+
+_LATIN = re.compile(r"[A-Za-z]")  # the cheap test first: most Chinese text has none
+_CAPITALISED = re.compile(r"[A-Z][a-z]")
 
 
 class CnLatinPersonRecognizer(PersonRecognizer):
@@ -47,7 +69,10 @@ class CnLatinPersonRecognizer(PersonRecognizer):
 
     def find(self, text: str) -> list[tuple[int, int, float]]:
         """(start, end, score) of the names; the scanner calls this directly."""
-        if not _CAPITALISED.search(text):
+        if not _LATIN.search(text):
             return []
-        return [(*m.span(), self.SCORE) for m in _NAME.finditer(text)]
+        found = [m.span() for m in _NAME.finditer(text)] if _CAPITALISED.search(text) else []
+        found += [m.span(1) for rule in (_AFTER_ROLE, _BEFORE_VERB) for m in rule.finditer(text)
+                  if m.group(1) not in NOT_NAMES]
+        return [(start, end, self.SCORE) for start, end in sorted(set(found))]
 

@@ -52,13 +52,26 @@ WEAK_PREFIX = (
     "主任 教授 接诊 配偶 丈夫 妻子 儿子 女儿 母亲 父亲 客户 用户 员工 学生 原告 被告 证人 "
     "记者 通讯员 实习生"
 ).split()
+# Job titles and roles written before a name in news and case records (总经理傅军民介绍,
+# 市民游康发现). Organisations and other titles follow them just as often (总裁高级研修班,
+# 演员公会), so a name after one must also be closed: by punctuation, the end of the text or a
+# verb of saying (TITLE_NAME_END)
+TITLE_PREFIX = (
+    "总经理 董事长 总裁 总监 主管 主编 总编 编辑 主持人 分析师 研究员 工程师 设计师 发言人 "
+    "会长 秘书长 理事长 局长 处长 部长 厅长 市长 县长 区长 镇长 乡长 村长 书记 主席 行长 校长 "
+    "所长 站长 队长 教练 导演 编剧 演员 歌手 作家 画家 诗人 艺术家 收藏家 签证官 创始人 "
+    "合伙人 法官 检察官 民警 经纪人 老板 店主 司机 市民 居民 村民 网友 读者 彩民 嘉宾"
+).split()
+TITLE_NAME_END = re.compile(
+    r"$|[，,。.；;：:、！!？?（(“”\s]|(?:表示|介绍|透露|认为|指出|说|称|坦言|强调|告诉|回忆|解释"
+    r"|证实|发现|带队|执导|主演|担任|接受|在|于|的|等|和|与|也|则|曾|已|将|还)")
 # Words that close a name (李明先生, 王秀英，女，; weak: 张伟医生, 刘洋陪同)
 STRONG_SUFFIX = "先生 女士 小姐 同志".split()
 WEAK_SUFFIX = (
     "医生 医师 大夫 护士 护师 主任 教授 老师 院长 科长 经理 律师 警官 师傅 陪同 签字 签名 "
     "本人 之子 之女 患者"
 ).split()
-PREFIX_WORDS = STRONG_PREFIX + WEAK_PREFIX
+PREFIX_WORDS = STRONG_PREFIX + WEAK_PREFIX + TITLE_PREFIX
 SUFFIX_WORDS = STRONG_SUFFIX + WEAK_SUFFIX
 # Characters that do not occur in given names but often follow a context word: a candidate whose
 # given name would contain one of them is cut before it (or dropped)
@@ -105,6 +118,7 @@ _SUFFIX_RE = re.compile("(" + "|".join(SUFFIX_WORDS + [
     "[，,、 （(][0-9]{1,3}岁", "[，,、 （(]身份证", "[0-9]{1,3}岁", "身份证",
 ]) + ")")
 _STRONG = set(STRONG_PREFIX + STRONG_SUFFIX)
+_TITLE_PREFIXES = frozenset(TITLE_PREFIX)
 _STRONG_SUFFIXES = tuple(STRONG_SUFFIX)
 _SUFFIXES = tuple(SUFFIX_WORDS)
 _STRONG_RE = re.compile("|".join(_STRONG))
@@ -193,7 +207,7 @@ def _given_ok(chars: str) -> bool:
 def _name_after(text: str, pos: int, strong: bool) -> int | None:
     """End of the name starting at pos (after a prefix context word), or None."""
     ls = _surname_len(text, pos)
-    if not ls:
+    if not ls or (not strong and text[pos] in FUNCTION_SURNAMES):  # 分析师向记者, 队长和指挥
         return None
     n = 0
     while (n < 2 and pos + ls + n < len(text) and text[pos + ls + n] in _GIVEN_CHARS
@@ -310,7 +324,8 @@ class CnPersonRecognizer(PersonRecognizer):
             if text[pos : pos + 1] not in _SURNAME_STARTS:  # no surname, no name (cheap test)
                 continue
             end = _name_after(text, pos, m.group(1) in _STRONG)
-            if end is not None:
+            if end is not None and (m.group(1) not in _TITLE_PREFIXES
+                                    or TITLE_NAME_END.match(text, end)):
                 found[(pos, end)] = self.CONTEXT_SCORE
         for m in _SUFFIX_RE.finditer(text):
             pos, word = m.start(), m.group(1)
@@ -337,8 +352,8 @@ class CnPersonRecognizer(PersonRecognizer):
         jieba cuts each run of CJK/alphanumeric characters (its `re_han_internal` blocks) on
         its own, so the words of a block depend on the block only: blocks are tagged once each
         (`_block_names`, cached), and only blocks where a surname starts near a context word."""
-        near = [(cs - 10, ce + 6) for cs, ce in
-                (m.span() for m in _CONTEXT_RE.finditer(text))]
+        near = [(m.start() - 10, m.end() + 6) for m in _CONTEXT_RE.finditer(text)
+                if m.group() not in _TITLE_PREFIXES]  # a title alone does not promise a name
         names = []
         for block in _jieba_block_re().finditer(text):
             bs, be = block.span()

@@ -8,9 +8,12 @@ from __future__ import annotations
 import re
 
 # A name's alias in brackets right after it (阿特金森（martinatkinson）, StephenBird（中文名：
-# 卓曦文）) or a name in brackets right after its alias (JerryMa(马磊)): the same person
-_ALIAS_AFTER = re.compile(r"\s*[（(](?:中文名|英文名|原名|本名|又名|外文名)?[:：]?\s*"
-                          r"([A-Za-z][A-Za-z .'·-]{1,40}|[\u4e00-\u9fff·]{2,8})\s*[）)]")
+# 卓曦文）, 舒安尼（lasseschone，中场，丹麦）) or a name in brackets right after its alias
+# (JerryMa(马磊)): the same person. A Latin alias may be followed by more notes; a bracketed
+# note about the name (化名, 音) is no alias.
+_ALIAS_AFTER = re.compile(r"\s*[（(](?:中文名|英文名|原名|本名|又名|外文名)?[:：]?\s*(?:"
+                          r"([A-Za-z][A-Za-z .'’·-]{0,39}[A-Za-z.])\s*(?=[，,；;）)]|$)"
+                          r"|(?!化名|音译|音|下同)([\u4e00-\u9fff·]{2,8})\s*[）)])")
 _ALIAS_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'·-]{1,40})\s*[（(]\s*$")
 
 
@@ -21,7 +24,7 @@ def aliases(text: str, names: list[tuple[int, int]], taken: list[tuple[int, int]
     for start, end in names:
         after = _ALIAS_AFTER.match(text, end)
         if after:
-            extra.append(after.span(1))
+            extra.append(after.span(1) if after.group(1) else after.span(2))
         before = _ALIAS_BEFORE.search(text, max(0, start - 45), start)
         if before and text[end:end + 1] in ")）":
             extra.append(before.span(1))
