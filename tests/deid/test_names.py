@@ -55,6 +55,16 @@ FOUND = [
     ("据项目负责人julia介绍，", ["julia"]),
     ("这一点kimura坦言并不容易。", ["kimura"]),
     ("多兰（keithdolan，后卫，爱尔兰）因伤缺阵", ["多兰", "keithdolan"]),
+    ("mikey今年32岁，来自上海", ["mikey"]),
+    ("在oliviaw看来，这不是问题", ["oliviaw"]),
+    ("选手王晓明（Slayer_99）获胜", ["王晓明", "Slayer_99"]),
+    # a pseudonym's note closes a name, even one that is also a word (江海)
+    ("他的同事江海（化名）表示不知情", ["江海"]),
+    ("kenji（化名）决定辞职", ["kenji"]),
+    # a third given-name character the tagger split off (孙德|来), but not a next word (中午)
+    ("案发后孙德来在家中被抓获", ["孙德来"]),
+    ("赵明中午来电", ["赵明"]),
+    ("王立上任以来", ["王立"]),
     ("肖春华先生，48岁，高级经济师。", ["肖春华"]),
 ]
 # organisations, places, job titles and ordinary words: no PERSON span

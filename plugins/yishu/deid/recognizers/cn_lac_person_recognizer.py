@@ -212,7 +212,7 @@ def _third_character(text: str, path, spans: list[tuple[int, int]], m: _Model
         nxt = end + 1
         if (end - start == 2 and text[start] in _SINGLE_SURNAMES and end < len(path)
                 and (nxt == len(path) or path[nxt] not in m.inside)
-                and path[end] not in m.not_given and text[end] in given_name_chars()
+                and path[end] not in m.not_given and text[end] in _third_chars()
                 and text[end] not in FUNCTION_CHARS):
             end = nxt
         out.append((start, end))
@@ -220,6 +220,15 @@ def _third_character(text: str, path, spans: list[tuple[int, int]], m: _Model
 
 
 _SINGLE_SURNAMES = frozenset(SINGLE_SURNAMES)
+
+
+@lru_cache(maxsize=1)
+def _third_chars() -> frozenset[str]:
+    """Characters that may end a three-character name the tagger split: the given-name
+    characters, and some the context recognizer keeps out because after a context word they
+    mostly start the next word (患者中午, 均, 为, 来, 上) but that end many given names (吴冠中,
+    李超均, 闫大为, 周清来, 陈嘉上); the tagger's own split already marks them as one word."""
+    return given_name_chars() | set("中均为来上")
 _CACHE: OrderedDict[str, tuple[tuple[int, int], ...]] = OrderedDict()
 
 

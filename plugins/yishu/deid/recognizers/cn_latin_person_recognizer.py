@@ -54,8 +54,10 @@ NOT_NAMES = frozenset("CEO CFO CTO COO VP MVP ID".split())
 _WORD = r"[A-Za-z][A-Za-z0-9_.'’-]*[A-Za-z0-9]"
 _AFTER_ROLE = re.compile("(?:" + "|".join(sorted(ROLE_BEFORE, key=len, reverse=True))
                          + r")[：: ]?(" + _WORD + r")(?![A-Za-z0-9_'’-])")
-_BEFORE_VERB = re.compile(r"(?<![A-Za-z0-9_.'’-])(" + _WORD + r") ?(?="
-                          + "|".join(PERSON_AFTER) + ")")
+# ... or its age, its other names after a comma (Alone，原名刘青), a pseudonym's note (jim（化名）)
+_PERSON_AFTER_RE = "|".join(PERSON_AFTER) + (
+    r"|眼里|口中|看来|今年[0-9]{1,3}岁|[，,](?:原名|本名|中文名|真名)|\s*[（(]化名[）)]")
+_BEFORE_VERB = re.compile(r"(?<![A-Za-z0-9_.'’-])(" + _WORD + r") ?(?=" + _PERSON_AFTER_RE + ")")
 
 _LATIN = re.compile(r"[A-Za-z]")  # the cheap test first: most Chinese text has none
 _CAPITALISED = re.compile(r"[A-Z][a-z]")

@@ -12,7 +12,7 @@ import re
 # (JerryMa(马磊)): the same person. A Latin alias may be followed by more notes; a bracketed
 # note about the name (化名, 音) is no alias.
 _ALIAS_AFTER = re.compile(r"\s*[（(](?:中文名|英文名|原名|本名|又名|外文名)?[:：]?\s*(?:"
-                          r"([A-Za-z][A-Za-z .'’·-]{0,39}[A-Za-z.])\s*(?=[，,；;）)]|$)"
+                          r"([A-Za-z][A-Za-z0-9_ .'’·-]{0,39}[A-Za-z0-9.])\s*(?=[，,；;）)]|$)"
                           r"|(?!化名|音译|音|下同)([\u4e00-\u9fff·]{2,8})\s*[）)])")
 _ALIAS_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'·-]{1,40})\s*[（(]\s*$")
 
