@@ -88,3 +88,17 @@ def test_entries_asked_for_while_a_transaction_is_written_share_the_next_one(fre
     assert signed == [2, 4]  # two transactions and two signed heads for three entries
     assert sorted(e.subject for e in audit.entries(fresh_res.db)[1:]) == ["/0", "/1", "/2"]
     assert integrity.verify(fresh_res) == []
+
+
+def test_a_group_of_entries_is_one_chain_in_order(fresh_res):
+    audit.record(fresh_res, "x", "first")
+    group = audit._Group([audit._Waiting(("api.request", f"/g/{i}", {"i": i}, "bench"))
+                          for i in range(4)])
+    audit._commit_group(fresh_res, group)
+    assert group.error is None
+    log = audit.entries(fresh_res.db)
+    assert [e.subject for e in log[-4:]] == [f"/g/{i}" for i in range(4)]
+    assert [e.seq for e in log[-4:]] == [w.entry.seq for w in group.members]
+    assert [e.prev_hash for e in log[-4:]] == [log[-5].hash] + [e.hash for e in log[-4:-1]]
+    audit.sign_head(fresh_res, log[-1].seq, log[-1].hash)
+    assert integrity.verify(fresh_res) == []

@@ -81,3 +81,19 @@ def test_operators_licences_and_tokens_on_postgresql(pg_res):
     with pytest.raises(tokens.AccessDenied, match="expired_token"):
         tokens.authenticate(pg_res, token, now=now + dt.timedelta(days=7))
     assert integrity.verify(pg_res) == []
+
+
+def test_a_group_of_entries_commits_in_order_on_postgresql(pg_res):
+    # one INSERT of the whole group, its seq numbers returned in the group's order
+    before = len(audit.entries(pg_res.db))
+    group = audit._Group([audit._Waiting(("api.request", f"/g/{i}", {"i": i}, "bench"))
+                          for i in range(5)])
+    audit._commit_group(pg_res, group)
+    assert group.error is None
+    seqs = [w.entry.seq for w in group.members]
+    assert seqs == list(range(seqs[0], seqs[0] + 5))
+    log = audit.entries(pg_res.db)
+    assert [e.subject for e in log[before:]] == [f"/g/{i}" for i in range(5)]
+    assert [e.hash for e in log[before:]] == [w.entry.hash for w in group.members]
+    audit.sign_head(pg_res, seqs[-1], group.members[-1].entry.hash)
+    assert integrity.verify(pg_res) == []
