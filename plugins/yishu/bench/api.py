@@ -9,9 +9,10 @@ licence and one token per client. Each phase (listing, Parquet download, CSV dow
 `--clients` keep-alive connections (one asyncio loop) for `--seconds`, after an untimed second
 of warm-up; it prints requests/s, MB/s, p50/p99 latency (a download's latency is the whole
 file), the server's CPU time per request (and the clients') and its peak RSS (both summed
-over its process tree; CPU per request stays meaningful on a busy machine), with the load average. At the end the audit log is verified
-and its entries counted against the requests made: the guarantees (every request audited,
-every delivery metered) hold under load, or it says so.
+over its process tree; CPU per request stays meaningful on a busy machine), with the load
+average. At the end the audit log is verified and its entries counted against the requests
+made: the guarantees (every request audited, every delivery metered) hold under load, or it
+says so.
 """
 
 from __future__ import annotations
