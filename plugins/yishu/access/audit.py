@@ -73,12 +73,15 @@ def current_actor() -> str:
         return "unknown"
 
 
-def _lock(session: Session) -> None:
+def _lock(session: Session):
     """Take the writers' lock: an UPDATE of the one head row (a row lock on PostgreSQL, the
-    write lock on SQLite), so the head read next is the latest and stays so until commit."""
-    taken = session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq))
-    if not taken.rowcount:  # a database made without the migrations' row
+    write lock on SQLite), so the head read next is the latest and stays so until commit.
+    Returns the row's (seq, hash): the head the database last wrote."""
+    remembered = session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq)
+                                 .returning(_HEAD.c.seq, _HEAD.c.hash)).first()
+    if remembered is None:  # a database made without the migrations' row
         session.execute(insert(_HEAD).values(id=1, seq=0, hash=None))
+    return remembered
 
 
 def _last(session: Session):
@@ -92,17 +95,15 @@ def lock(res: Resources, session: Session, adopt_unsigned: bool = False):
     head (else `AuditRefused`); returns the latest entry's (seq, hash), or None. Acts that must
     not happen unrecorded call it before they change anything outside the database
     (publishing moves a folder)."""
-    _lock(session)
+    remembered = _lock(session)
     last = _last(session)
-    _guard(res, session, last, adopt_unsigned)
+    _guard(res, session, last, remembered, adopt_unsigned)
     return last
 
 
-def _guard(res: Resources, session: Session, last, adopt_unsigned: bool) -> None:
+def _guard(res: Resources, session: Session, last, remembered, adopt_unsigned: bool) -> None:
     """Refuse to extend a log that does not reach its signed head, or whose head could not be
     signed afterwards."""
-    remembered = session.execute(select(_HEAD.c.seq, _HEAD.c.hash)
-                                 .where(_HEAD.c.id == 1)).first()
     if remembered is not None and remembered.seq > (last.seq if last else 0):
         raise AuditRefused(f"the database last wrote audit entry {remembered.seq} but the log "
                            f"ends at {last.seq if last else 0}: entries were deleted; nothing "
@@ -135,7 +136,8 @@ def _guard(res: Resources, session: Session, last, adopt_unsigned: bool) -> None
         return
     if (signed.seq, signed.hash) == (0, GENESIS):  # the empty log's head: every log extends it
         return
-    found = session.scalar(select(_ENTRIES.c.hash).where(_ENTRIES.c.seq == signed.seq))
+    found = (last.hash if last is not None and last.seq == signed.seq else  # the usual case
+             session.scalar(select(_ENTRIES.c.hash).where(_ENTRIES.c.seq == signed.seq)))
     if found != signed.hash:
         raise AuditRefused(
             f"the audit log no longer holds its signed head (entry {signed.seq}): entries were "
