@@ -21,6 +21,7 @@ from collections import OrderedDict
 from functools import lru_cache
 from importlib import resources
 
+from yishu.deid.recognizers.cn_latin_person_recognizer import ROLE_BEFORE
 from yishu.deid.recognizers.cn_person_recognizer import (
     DENY_WORDS,
     FUNCTION_CHARS,
@@ -47,9 +48,7 @@ _NOT_IN_NAME = re.compile(r"[\s0-9，,。.；;：:、！!？?（）()《》“�
 # KeSPA): it is taken only with a person word before it or a verb of a person after it
 # (音乐总监BradBuxer曾, Svensson在接受, Lucifer在这个)
 _LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]+(?![A-Za-z0-9])")
-_PERSON_BEFORE = tuple(
-    "选手 玩家 解说 主持人 队员 导演 编剧 作者 画家 设计师 制作人 总监 主席 记者 教练 球员 演员 "
-    "歌手 作家".split())
+_PERSON_BEFORE = ROLE_BEFORE + ("解说",)  # 解说Alone: after a word the model already read as a name
 _PERSON_AFTER = tuple("说 表示 认为 指出 称 曾 是 在 也 则 出生 喜欢 被 对 还 将 已经 先生 女士"
                       .split())
 
