@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: install delta-client demo test lint bench bench-names bench-collect bench-api clean system-packages
+.PHONY: install delta-client demo test lint bench bench-names bench-collect bench-api bench-e2e clean system-packages
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "installing into $(VENV) from requirements.lock (first time: about 2-3 minutes)…"
@@ -61,6 +61,9 @@ bench-names: install
 
 bench-collect: install
 	@$(BIN)/python -m yishu.bench.collect $(ARGS)
+
+bench-e2e: install
+	@$(BIN)/python -m yishu.bench.e2e $(ARGS)
 
 bench-api: install
 	@$(BIN)/python -m yishu.bench.api $(ARGS)

@@ -163,12 +163,12 @@ class _Applier:
 
 # ----------------------------------------------------------------------------- workers
 
-_APPLIER: _Applier | None = None
+_APPLIER = None  # this worker's applier: anything with .batch(batch) -> (batch, Counter)
 
 
-def _init_worker(plan: Plan, barrier) -> None:
+def _init_worker(make_applier, barrier) -> None:
     global _APPLIER
-    _APPLIER = _Applier(plan)
+    _APPLIER = make_applier()
     # every worker waits for the others, so the parent can time start-up apart from the work
     try:
         barrier.wait(timeout=300)
@@ -239,8 +239,6 @@ def deidentify_stream(source_path: str | Path, out_path: str | Path, plan: Plan,
     processes; workers=1, or a plan without free text, runs inline, without a pool.
     mp_context: how workers start; default "fork" where there is fork (Linux: the workers share
     the parent's loaded scanner), else "spawn" (workers load their own)."""
-    if mp_context is None:
-        mp_context = "fork" if "fork" in get_all_start_methods() else "spawn"
     source_path, out_path = Path(source_path), Path(out_path)
     stats = EngineStats()
     started = time.perf_counter()
@@ -259,20 +257,12 @@ def deidentify_stream(source_path: str | Path, out_path: str | Path, plan: Plan,
             yield first
             yield from batches
 
-    task_rows = min(batch_rows, TEXT_TASK_ROWS) if plan.has_free_text else batch_rows
-    tasks = _tasks(all_batches(), task_rows)
     writer = FileWriter(out_path, batch_rows)
     with _PeakRss() as rss:
         try:
-            # Without free text the vectorized operators outrun the pickling of batches to
-            # and from workers (and their start-up): only free text is worth a process pool.
-            if workers <= 1 or not plan.has_free_text:
-                applier = _Applier(plan)
-                stats.startup_seconds = time.perf_counter() - started
-                for task in tasks:
-                    _collect(stats, writer, *applier.batch(task))
-            else:
-                _run_pool(plan, tasks, workers, mp_context, stats, writer, started)
+            apply_batches(functools.partial(_Applier, plan), all_batches(), writer, stats,
+                          workers=workers, free_text=plan.has_free_text, batch_rows=batch_rows,
+                          mp_context=mp_context, started=started)
             writer.close(_output_schema(schema, plan))
         except BaseException:
             writer.abort()
@@ -282,16 +272,38 @@ def deidentify_stream(source_path: str | Path, out_path: str | Path, plan: Plan,
     return stats
 
 
+def apply_batches(make_applier, batches: Iterator[pa.RecordBatch], writer, stats: EngineStats,
+                  *, workers: int = 2, free_text: bool = False, batch_rows: int = 65_536,
+                  mp_context: str | None = None, started: float | None = None) -> None:
+    """The engine's loop, for any applier: `make_applier()` (picklable, called once in each
+    worker) returns an object whose .batch(batch) gives (out batch, Counter). Results go to
+    `writer.write` in source order; rows and counts add up in `stats`. The product stage
+    (pipeline/product_deid.py) runs its column policy through here."""
+    if mp_context is None:
+        mp_context = "fork" if "fork" in get_all_start_methods() else "spawn"
+    started = time.perf_counter() if started is None else started
+    tasks = _tasks(batches, min(batch_rows, TEXT_TASK_ROWS) if free_text else batch_rows)
+    # Without free text the vectorized operators outrun the pickling of batches to and from
+    # workers (and their start-up): only free text is worth a process pool.
+    if workers <= 1 or not free_text:
+        applier = make_applier()
+        stats.startup_seconds = time.perf_counter() - started
+        for task in tasks:
+            _collect(stats, writer, *applier.batch(task))
+    else:
+        _run_pool(make_applier, tasks, workers, mp_context, stats, writer, started)
+
+
 def _collect(stats: EngineStats, writer: FileWriter, batch: pa.RecordBatch, counts: Counter):
     stats.rows += batch.num_rows
     stats.entities.update(counts)
     writer.write(batch)
 
 
-def _run_pool(plan, tasks, workers, mp_context, stats, writer, started) -> None:
+def _run_pool(make_applier, tasks, workers, mp_context, stats, writer, started) -> None:
     ctx = get_context(mp_context)
     if ctx.get_start_method() == "fork":
-        _Applier(plan)  # load the scanner once here: the forked workers start with it ready
+        make_applier()  # load the scanner once here: the forked workers start with it ready
     barrier = ctx.Barrier(workers + 1)
     in_flight: deque = deque()
     ready = False
@@ -304,7 +316,7 @@ def _run_pool(plan, tasks, workers, mp_context, stats, writer, started) -> None:
         ready = True
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(plan, barrier)) as pool:
+                             initargs=(make_applier, barrier)) as pool:
         try:
             for task in tasks:
                 in_flight.append(pool.submit(_run, task))

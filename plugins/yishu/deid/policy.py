@@ -123,6 +123,26 @@ def _apply(cat: Catalog, product: Product, table: pa.Table,
     return pa.table(columns), report
 
 
+class ProductApplier:
+    """A product's column policy as an applier of the streaming engine (engine.apply_batches):
+    made in the process that runs it, which loads the scanner there if the policy needs it (a
+    forked worker inherits the parent's). Its Counter is keyed by (output column, entity)."""
+
+    def __init__(self, cat: Catalog, product: Product, ctx: registry.Context, scanner: bool):
+        self.cat, self.product = cat, product
+        self.ctx = dataclasses.replace(ctx, scanner=shared_scanner() if scanner else None)
+
+    def table(self, table: pa.Table) -> tuple[pa.Table, dict]:
+        return _apply(self.cat, self.product, table, self.ctx)
+
+    def batch(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Counter]:
+        out, report = self.table(pa.Table.from_batches([batch]))
+        counts = Counter({(name, entity): n for name, col in report.items()
+                          for entity, n in col["entities_redacted"].items()})
+        return pa.RecordBatch.from_arrays([c.combine_chunks() for c in out.columns],
+                                          names=out.column_names), counts
+
+
 def product_level(report: dict) -> str:
     """就高从严: the product's level is the highest level among its published columns."""
     return max((c["level_after"] for c in report.values()), key=LEVELS.index, default="L1")

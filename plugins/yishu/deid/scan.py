@@ -36,16 +36,22 @@ CHANCE_SHARE = 0.5
 _MIN_CODE_CHARS = 15
 
 
-def is_number_column(values: list) -> bool:
-    """Whether ≥ 95% of the non-null values are ASCII digit strings of one length (≥ 15)."""
+def _digit_lengths(values: list) -> tuple[int, Counter]:
+    """Non-blank values, and how many of them are ASCII digit strings of each length."""
     texts = [str(v).strip() for v in values if v is not None and str(v).strip()]
-    if not texts:
-        return False
-    lengths = Counter(len(t) for t in texts if t.isascii() and t.isdigit())
-    if not lengths:
+    return len(texts), Counter(len(t) for t in texts if t.isascii() and t.isdigit())
+
+
+def _numbers(texts: int, lengths: Counter) -> bool:
+    if not texts or not lengths:
         return False
     length, count = lengths.most_common(1)[0]
-    return length >= _MIN_CODE_CHARS and count >= NUMBER_COLUMN_SHARE * len(texts)
+    return length >= _MIN_CODE_CHARS and count >= NUMBER_COLUMN_SHARE * texts
+
+
+def is_number_column(values: list) -> bool:
+    """Whether ≥ 95% of the non-null values are ASCII digit strings of one length (≥ 15)."""
+    return _numbers(*_digit_lengths(values))
 
 
 def chance_entities(values: list, counts: Counter) -> set[str]:
@@ -86,30 +92,70 @@ def scan_column(values: list, scanner, keep=None, context: str = "") -> tuple[Co
     return counts, samples
 
 
+class _Tally:
+    """One column's findings so far, over the batches scanned; what chance_entities needs of
+    its values is kept as counts, so the verdict is the one the whole column would get."""
+
+    def __init__(self):
+        self.counts: Counter = Counter()
+        self.samples: list[str] = []
+        self.texts, self.lengths, self.values, self.scanned = 0, Counter(), 0, 0
+
+    def add(self, values: list, scanner, keep, context: str) -> None:
+        counts, samples = scan_column(values, scanner, keep, context)
+        self.counts.update(counts)
+        self.samples += samples[:3 - len(self.samples)]
+        texts, lengths = _digit_lengths(values)
+        self.texts += texts
+        self.lengths.update(lengths)
+        self.values += sum(1 for v in values if v is not None)
+        self.scanned += len(values)
+
+    def finding(self) -> dict | None:
+        counts, samples = Counter(self.counts), self.samples
+        if counts and _numbers(self.texts, self.lengths):  # order numbers passing by chance
+            for entity in [e for e, n in counts.items() if n < CHANCE_SHARE * self.values]:
+                del counts[entity]
+                samples = [s for s in samples if not s.startswith(f"{entity}:")]
+        return {"entities": dict(counts), "samples": samples,
+                "scanned": self.scanned} if counts else None
+
+
+class TableScan:
+    """scan_table over a table that comes a batch at a time: `add` each, then `findings`."""
+
+    def __init__(self, columns: list[str] | None = None, *, entities: set[str] | None = None,
+                 keep=None, context: str = ""):
+        from yishu.deid.text_scanner import TextScanner
+
+        self.scanner = TextScanner(entities)
+        self.columns, self.keep, self.context = columns, keep, context
+        self.tallies: dict[str, _Tally] = {}
+
+    def add(self, table: pa.Table | pa.RecordBatch) -> None:
+        for name in table.column_names if self.columns is None else self.columns:
+            column = table.column(name)
+            if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+                column = pc.cast(column, pa.string())
+            tally = self.tallies.setdefault(name, _Tally())
+            tally.add(column.to_pylist(), self.scanner, self.keep, self.context)
+
+    def findings(self) -> dict[str, dict]:
+        """{column: {"entities": {...}, "samples": [...], "scanned": n}}, found ones only."""
+        found = {name: tally.finding() for name, tally in self.tallies.items()}
+        return {name: f for name, f in found.items() if f}
+
+
 def scan_table(table: pa.Table, columns: list[str] | None = None, *, sample_rows: int | None = None,
                entities: set[str] | None = None, keep=None, context: str = "",
                ) -> dict[str, dict]:
     """Findings per column: {column: {"entities": {...}, "samples": [...], "scanned": n}}."""
-    from yishu.deid.text_scanner import TextScanner
-
-    scanner = TextScanner(entities)
     if sample_rows and table.num_rows > sample_rows:
         step = table.num_rows / sample_rows
         table = table.take(pa.array([int(i * step) for i in range(sample_rows)]))
-    findings = {}
-    for name in table.column_names if columns is None else columns:
-        column = table.column(name)
-        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
-            column = pc.cast(column, pa.string())
-        values = column.to_pylist()
-        counts, samples = scan_column(values, scanner, keep, context)
-        for entity in chance_entities(values, counts):  # order numbers passing a check by chance
-            del counts[entity]
-            samples = [s for s in samples if not s.startswith(f"{entity}:")]
-        if counts:
-            findings[name] = {"entities": dict(counts), "samples": samples,
-                              "scanned": table.num_rows}
-    return findings
+    scan = TableScan(columns, entities=entities, keep=keep, context=context)
+    scan.add(table)
+    return scan.findings()
 
 
 def residual_in_file(path) -> dict[str, dict[str, int]]:

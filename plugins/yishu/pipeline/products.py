@@ -18,8 +18,6 @@ import secrets
 import shutil
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -29,26 +27,13 @@ from yishu.db import reservations
 from yishu.db.models import ProductRun, ProductVersion, VersionReservation
 from yishu.definitions import GRADES, LEVELS
 from yishu.deid import policy as deid_policy
-from yishu.deid import risk
-from yishu.deid.aggregate import aggregate
-from yishu.deid.recognizers import STRONG_IDENTIFIERS
-from yishu.deid.scan import (
-    NAME_CONTEXT,
-    PERSONAL_IDENTIFIERS,
-    identifies_a_person,
-    scan_table,
-)
-from yishu.pipeline import join, publication, spreadsheet
+from yishu.pipeline import join, product_deid, product_risk, publication, row_groups, spreadsheet
 from yishu.pipeline.join import NothingToPublish  # noqa: F401 (stages.NothingToPublish)
 from yishu.pipeline.refs import ProductRef
 from yishu.pipeline.voucher import file_sha256, sign
 from yishu.resources import Resources
 
-# Columns whose element is at most this level are "not personal data"; they are sampled for
-# PII before de-identification (drift detection).
-DRIFT_LEVELS = ("L1", "L2")
-DRIFT_SAMPLE_ROWS = 5000
-CODE_VERSION = "4"  # bump when stage logic changes what a version contains
+CODE_VERSION = "5"  # bump when stage logic changes what a version contains
 
 
 def _record(res: Resources, product: str, partition: str, status: str,
@@ -115,40 +100,24 @@ def _findings(findings: dict) -> str:
     return "; ".join(f"{col}: {f['entities']}" for col, f in findings.items())
 
 
-def _exclude_rows(product, table: pa.Table) -> tuple[pa.Table, list[dict]]:
-    """Drop the rows a product declares out of scope (`exclude_rows`), counting each rule."""
-    report = []
-    for rule in product.exclude_rows:
-        column = pc.utf8_upper(table.column(rule["column"]).cast(pa.string()))
-        hit = pc.fill_null(pc.starts_with(column, rule["starts_with"].upper()), False)
-        report.append({**rule, "rows": pc.sum(hit).as_py() or 0})
-        table = table.filter(pc.invert(hit))
-    return table, report
-
-
 def deidentify(res: Resources, ref: ProductRef) -> ProductRef:
     if ref.blocked:
         return ref
     cat = res.catalog
     product = cat.products[ref.product]
-    table, joined = join.read_inputs(cat, product, list(ref.inputs))
+    read, names, rows, joined = product_deid.reader(cat, product, list(ref.inputs))
     if joined:
         _write_report(res, ref, "join", joined)
-    elements = {name: cat.product_element(product, name) for name in table.column_names}
-    declared_safe = [name for name, e in elements.items()
-                     if e.security_level in DRIFT_LEVELS and not e.pii_entity]
-    table, excluded = _exclude_rows(product, table)
-    drift = scan_table(table, declared_safe, sample_rows=DRIFT_SAMPLE_ROWS,
-                       entities=set(PERSONAL_IDENTIFIERS))
+    excluded, rows = product_deid.excluded(product, read, rows)
+    drift = product_deid.drift(cat, product, read, names, rows)
     _write_report(res, ref, "rows_excluded", excluded)
     ref = ref.but(report=_write_report(res, ref, "drift", drift))
     if drift:
         return _block(res, ref, f"drift: personal data found in column(s) declared "
-                           f"{'/'.join(DRIFT_LEVELS)} ({_findings(drift)}): declare the "
-                           "element's level and pii_entity in elements.yaml, or fix the source")
-    out, columns = deid_policy.apply_policy(cat, product, table, ref.partition, res.keys)
+                           f"{'/'.join(product_deid.DRIFT_LEVELS)} ({_findings(drift)}): declare "
+                           "the element's level and pii_entity in elements.yaml, or fix the source")
     path = _work(res, ref, "deidentified.parquet")
-    pq.write_table(out, path)
+    _, columns = product_deid.apply_policy(cat, product, read, ref.partition, res.keys, path)
     _write_report(res, ref, "columns", columns)
     graded = columns
     if product.aggregate:  # measures are statistics (L1); only group-by columns carry a level
@@ -162,8 +131,7 @@ def check_risk(res: Resources, ref: ProductRef) -> ProductRef:
         return ref
     product = res.catalog.products[ref.product]
     zone = res.catalog.zones[product.zone]
-    table = pq.read_table(ref.deidentified)
-    residual, declared = _residual(res, product, table)
+    residual, declared = product_risk.residual(res.catalog, product, ref.deidentified)
     _write_report(res, ref, "residual", residual)
     if declared:
         _write_report(res, ref, "kept_with_reason", declared)
@@ -171,47 +139,19 @@ def check_risk(res: Resources, ref: ProductRef) -> ProductRef:
         return _block(res, ref, f"residual scan found personal identifiers after "
                            f"de-identification ({_findings(residual)}): change the column "
                            "policy to drop, mask or pseudonymize")
+    path = _work(res, ref, "final.parquet")
     if product.aggregate:
-        kept, summary = aggregate(table, product.aggregate, product.subject_key)
+        rows, summary = product_risk.aggregated(product, ref.deidentified, path)
         _write_report(res, ref, "aggregate", summary)
         extra = {"k_achieved": None, "cells_suppressed": summary["cells_suppressed"]}
     else:
-        sensitive = product.sensitive_attribute
-        kept, result = risk.k_anonymize(table, list(product.quasi_identifiers), zone.k,
-                                        zone.max_suppression, sensitive=sensitive,
-                                        l_required=zone.l if sensitive else None,
-                                        subject=product.subject_key)
+        keep, result = product_risk.k_anonymous(product, zone, ref.deidentified)
         _write_report(res, ref, "risk", result.to_dict())
         if not result.passed:
             return _block(res, ref, f"re-identification risk: {result.reason}")
+        rows = product_risk.suppress(ref.deidentified, keep, path)
         extra = {"k_achieved": result.k_achieved, "rows_suppressed": result.rows_suppressed}
-    path = _work(res, ref, "final.parquet")
-    pq.write_table(kept, path)
-    return ref.but(final=str(path), rows_out=kept.num_rows, **extra)
-
-
-def _residual(res: Resources, product, table: pa.Table) -> tuple[dict, dict]:
-    """Strong identifiers anywhere in the output, and names too in every column made of a
-    personal element (one with a `pii_entity`), whatever its operator. A name in a column the
-    product keeps with a `keep_reason` is declared, not residual; strong identifiers never are.
-    Returns (residual findings, declared findings), per column."""
-    found = scan_table(table, entities=set(STRONG_IDENTIFIERS), keep=identifies_a_person)
-    personal = {name: res.catalog.product_element(product, col.source_column)
-                for name, col in product.columns.items() if name in table.column_names}
-    personal = {name: e for name, e in personal.items() if e.pii_entity}
-    # a bare value (张伟) is read as a name only after a context word: given to name columns
-    name_columns = [n for n, e in personal.items() if e.pii_entity == "PERSON"]
-    names = {**scan_table(table, [n for n in personal if n not in name_columns],
-                          entities={"PERSON"}),
-             **scan_table(table, name_columns, entities={"PERSON"}, context=NAME_CONTEXT)}
-    declared = {}
-    for column, finding in names.items():
-        if product.columns[column].keep_reason and personal[column].pii_entity == "PERSON":
-            declared[column] = {**finding, "keep_reason": product.columns[column].keep_reason}
-            continue
-        known = found.setdefault(column, {**finding, "entities": {}})
-        known["entities"] = {**known["entities"], **finding["entities"]}
-    return found, declared
+    return ref.but(final=str(path), rows_out=rows, **extra)
 
 
 def _publishable_report(work_report: Path, published: Path) -> None:
@@ -332,15 +272,17 @@ def _stage(res: Resources, ref: ProductRef, version: int, grade: str,
            folder: Path) -> tuple[dict, int]:
     """Write the version's files and its signed voucher into the staging folder, durably."""
     product = res.catalog.products[ref.product]
-    table = pq.read_table(ref.final)
     shutil.copyfile(ref.final, folder / "data.parquet")
-    spreadsheet.write_csv(table, folder / "data.csv")  # formulas neutralized; Parquet exact
+    rows = pq.ParquetFile(ref.final).metadata.num_rows
+    schema = pq.read_schema(ref.final)
+    # formulas neutralized in the CSV; the Parquet exact
+    spreadsheet.write_csv(row_groups.batches(ref.final), schema, folder / "data.csv")
     _publishable_report(Path(ref.report), folder / "deid_report.json")
     body = {
         "product": product.name, "title_zh": product.title_zh, "version": version,
         "zone": product.zone, "scenarios": list(product.scenarios), "security_level": ref.level,
-        "quality_grade": grade, "rows": table.num_rows, "partition": ref.partition,
-        "schema": {f.name: str(f.type) for f in table.schema},
+        "quality_grade": grade, "rows": rows, "partition": ref.partition,
+        "schema": {f.name: str(f.type) for f in schema},
         "files": {name: file_sha256(folder / name)
                   for name in ("data.parquet", "data.csv", "deid_report.json")},
         "lineage": join.lineage(list(ref.inputs)),
@@ -351,4 +293,4 @@ def _stage(res: Resources, ref: ProductRef, version: int, grade: str,
     (folder / "voucher.json").write_text(json.dumps(voucher, ensure_ascii=False, indent=1),
                                          encoding="utf-8")
     publication.flush(folder)
-    return voucher, table.num_rows
+    return voucher, rows

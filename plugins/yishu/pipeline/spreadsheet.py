@@ -8,6 +8,7 @@ numbers stay numbers, and `data.parquet` keeps the exact values.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,5 +30,8 @@ def neutralize(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def write_csv(table: pa.Table, path: Path) -> None:
-    pv.write_csv(neutralize(table), path)
+def write_csv(batches: Iterable[pa.RecordBatch], schema: pa.Schema, path: Path) -> None:
+    """The CSV of a table that comes a batch at a time (the same bytes as of the table whole)."""
+    with pv.CSVWriter(path, schema) as writer:
+        for batch in batches:
+            writer.write_table(neutralize(pa.Table.from_batches([batch], schema=schema)))

@@ -1,0 +1,156 @@
+"""End-to-end benchmark: an N-row `health_visits` source through its collect DAG's stages
+(collect → validate → land) and then the stages of every product DAG that reads it
+(build → de-identify → risk check → publish), into a fresh state folder. The sample is clean
+(a dirty one is quarantined, rightly, and no product is built; a batch quarantined for the few
+keys the generator repeats at a million rows is released, as a steward would).
+
+    python -m yishu.bench.e2e [--rows N] [--keep]
+
+Each stage runs in a process of its own, called as the DAG's task calls it (the same stage
+function, the reference of the previous task passed as JSON, as XCom would): Airflow's
+LocalExecutor also runs every task in a process of its own, so a stage's peak RSS here is the
+task's own, without the scheduler's overhead. Per stage and in total it prints wall time,
+CPU-seconds (user + system, its worker processes included) and peak RSS, and the load average:
+on a shared machine wall time means little, CPU-seconds do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SOURCE = "health_visits"
+PARTITION = "2026-11-01"
+
+
+def _resources(home: Path):
+    from yishu.resources import Resources
+    from yishu.settings import Settings
+
+    return Resources.from_settings(Settings.for_home(home))
+
+
+def _stage(name: str, home: Path, ref: dict | None, product: str | None) -> dict | None:
+    """One task's body, as the DAG factory (yishu/airflow/factory.py) writes it."""
+    res = _resources(home)
+    if name == "collect":
+        from yishu.sources.collect import collect
+
+        return collect(res.catalog.sources[SOURCE], PARTITION, settings=res.settings,
+                       storage=res.storage).to_dict()
+    if name == "validate":
+        from yishu.pipeline.batches import validate_and_land
+        from yishu.sources.collect import CollectResult
+
+        batch = validate_and_land(res, CollectResult(**ref))
+        if batch.status == "quarantined":
+            # the generator repeats a few keys at a million rows (60 visit_ids): released as a
+            # steward would after review, so that the product stages run (and are measured)
+            from yishu.pipeline.batches import review
+
+            print(f"  quarantined ({batch.reason}): released for the benchmark", flush=True)
+            batch = review(res, SOURCE, PARTITION, "released", "benchmark: reviewed",
+                           snapshot=batch.snapshot_sha256, actor="bench")
+        return {"status": batch.status, "reason": batch.reason, "grade": batch.quality_grade}
+    from yishu.pipeline import products as stages
+    from yishu.pipeline.refs import ProductRef
+
+    if name == "build":
+        return stages.build(res, product, PARTITION, run_id="bench").to_dict()
+    return getattr(stages, name)(res, ProductRef.from_dict(ref)).to_dict()
+
+
+def _run(name: str, home: Path, ref: dict | None, product: str | None = None) -> tuple[dict, dict]:
+    """Run a stage in a child process; its result and its wall time, CPU-seconds, peak RSS."""
+    out = home / "bench-ref.json"
+    args = [sys.executable, "-m", "yishu.bench.e2e", "--stage", name, "--home", str(home),
+            "--ref", json.dumps(ref), "--out", str(out)] + (["--product", product] if product
+                                                           else [])
+    started = time.perf_counter()
+    child = subprocess.Popen(args)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"stage {name} failed (exit {child.returncode}): see its output above")
+    # ru_maxrss of wait4 is the child's own peak (its worker processes: the larger of theirs)
+    figures = {"stage": name + (f" ({product})" if product else ""), "wall_s": wall,
+               "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024}
+    return json.loads(out.read_text(encoding="utf-8")), figures
+
+
+def _print(row: dict) -> None:
+    print(f"{row['stage']:<34} {row['wall_s']:>8.1f} s {row['cpu_s']:>8.1f} CPU-s "
+          f"{row['peak_rss_mb']:>8,.0f} MB", flush=True)
+
+
+def bench(rows: int, home: Path) -> list[dict]:
+    from yishu.samples import write_sample
+
+    res = _resources(home)
+    started = time.perf_counter()
+    path = write_sample(res.storage, SOURCE, PARTITION, rows, seed=7, dirty=False)
+    print(f"generated {rows:,} {SOURCE} rows ({path.stat().st_size / 2**20:,.0f} MB CSV, "
+          f"{time.perf_counter() - started:.0f} s, not counted)", flush=True)
+    print(f"{'stage':<34} {'wall':>10} {'CPU':>12} {'peak RSS':>11}")
+    figures = []
+    collected, row = _run("collect", home, None)
+    figures.append(row), _print(row)
+    landed, row = _run("validate", home, collected)
+    figures.append(row), _print(row)
+    if landed["status"] not in ("landed", "released"):
+        raise SystemExit(f"the batch was {landed['status']}: {landed['reason']}")
+    products = [p.name for p in res.catalog.products.values() if SOURCE in p.source_names]
+    for product in products:
+        ref = None
+        for stage in ("build", "deidentify", "check_risk", "publish"):
+            ref, row = _run(stage, home, ref, product)
+            figures.append(row), _print(row)
+        outcome = f"v{ref['version']}" if ref.get("version") else f"blocked: {ref['blocked']}"
+        print(f"  {product}: {ref.get('rows_out') or 0:,} rows published, k={ref['k_achieved']},"
+              f" {outcome}", flush=True)
+    total = {"stage": "total", "wall_s": sum(f["wall_s"] for f in figures),
+             "cpu_s": sum(f["cpu_s"] for f in figures),
+             "peak_rss_mb": max(f["peak_rss_mb"] for f in figures)}
+    _print(total)
+    return figures + [total]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="keep the state folder (printed)")
+    parser.add_argument("--stage", help=argparse.SUPPRESS)  # the child: one stage
+    parser.add_argument("--home", help=argparse.SUPPRESS)
+    parser.add_argument("--ref", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--product", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.stage:
+        result = _stage(args.stage, Path(args.home), json.loads(args.ref), args.product)
+        Path(args.out).write_text(json.dumps(result, default=str), encoding="utf-8")
+        return
+    if not 1 <= args.rows <= 50_000_000:
+        parser.error("--rows must be from 1 to 50,000,000")
+    home = Path(tempfile.mkdtemp(prefix="yishu-bench-e2e-"))
+    try:
+        print(f"load average before: {open('/proc/loadavg').read().strip()}  "
+              f"({os.cpu_count()} CPUs)", flush=True)
+        bench(args.rows, home)
+        print(f"load average after:  {open('/proc/loadavg').read().strip()}")
+    finally:
+        if args.keep:
+            print(f"state kept in {home}")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
