@@ -31,6 +31,8 @@ class Settings:
     # YISHU_AIRFLOW_DB_URL: Airflow's metadata database (SQLite under airflow_home by default;
     # PostgreSQL for the CeleryExecutor, shared by every component)
     airflow_db_url: str | None = None
+    # YISHU_VALIDATE_CHUNK_ROWS: rows of a snapshot validated at a time (memory is one chunk)
+    validate_chunk_rows: int = 200_000
 
     @property
     def dags_dir(self) -> Path:
@@ -60,6 +62,7 @@ class Settings:
                 "YISHU_EXPECTATIONS": str(self.expectations_dir), "YISHU_DB_URL": self.db_url,
                 **({"YISHU_TRUSTED_KEY": str(self.trusted_key)} if self.trusted_key else {}),
                 **({"YISHU_AIRFLOW_DB_URL": self.airflow_db_url} if self.airflow_db_url else {}),
+                "YISHU_VALIDATE_CHUNK_ROWS": str(self.validate_chunk_rows),
                 **{_SECRET_PREFIX + name: value for name, value in self.secrets.items()}}
 
     @classmethod
@@ -87,4 +90,14 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
                  if k.startswith(_SECRET_PREFIX)},
         environment=dict(env),
         airflow_db_url=env.get("YISHU_AIRFLOW_DB_URL") or None,
+        validate_chunk_rows=_rows(env, "YISHU_VALIDATE_CHUNK_ROWS", 200_000),
     )
+
+
+def _rows(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ValueError(f"{name}={raw!r}: give a whole number of rows, at least 1")
+    return int(raw)

@@ -1,7 +1,10 @@
 """Collection benchmark: rows/s and peak memory of collecting a GB18030 CSV (encoding detected)
-and a SQL table, into a fresh state folder.
+and a SQL table, into a fresh state folder, then validating and landing each snapshot.
 
     python -m yishu.bench.collect [--rows N] [--db-url URL]
+
+Validation reads the snapshot in chunks of YISHU_VALIDATE_CHUNK_ROWS rows (set it in the
+environment to compare chunk sizes). CPU-seconds are the process's own (user + system).
 
 The `health_visits` sample is written once as GB18030 CSV and loaded into the database
 (`--db-url`, a SQLite file in the temporary folder by default; e.g. a PostgreSQL URL). Each
@@ -45,11 +48,13 @@ def _prepare(folder: Path, rows: int, db_url: str) -> Path:
 def _one(kind: str, csv_path: Path, db_url: str, home: Path) -> dict:
     """Collect once in this process; returns seconds, rows and peak RSS."""
     from yishu.definitions.connectors import SqlSpec
+    from yishu.pipeline.batches import validate_and_land
     from yishu.resources import Resources
-    from yishu.settings import Settings
+    from yishu.settings import Settings, load
     from yishu.sources.collect import collect
 
-    res = Resources.from_settings(Settings.for_home(home))
+    chunk_rows = load().validate_chunk_rows
+    res = Resources.from_settings(Settings.for_home(home, validate_chunk_rows=chunk_rows))
     source = res.catalog.sources["health_visits"]
     if kind == "csv":
         source = dataclasses.replace(source, location=str(csv_path), encoding=None)
@@ -58,17 +63,30 @@ def _one(kind: str, csv_path: Path, db_url: str, home: Path) -> dict:
                                      sql=SqlSpec(url=db_url, table="bench_visits"))
     started = time.perf_counter()
     result = collect(source, "2026-11-01", settings=res.settings, storage=res.storage)
-    seconds = time.perf_counter() - started
+    seconds, collect_cpu = time.perf_counter() - started, _cpu()
+    collect_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    batch = validate_and_land(res, result)
+    validate_s = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"kind": kind, "rows": result.rows, "seconds": round(seconds, 1),
-            "rows_per_s": round(result.rows / seconds), "peak_rss_mb": round(peak_mb),
-            "problem": result.problem}
+            "rows_per_s": round(result.rows / seconds), "peak_rss_mb": round(collect_mb),
+            "cpu_s": round(collect_cpu, 1), "validate_s": round(validate_s, 1),
+            "validate_cpu_s": round(_cpu() - collect_cpu, 1),
+            "total_peak_rss_mb": round(peak_mb), "status": batch.status,
+            "chunk_rows": chunk_rows, "problem": result.problem}
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--db-url", default=None, help="SQLAlchemy URL of the source database")
+    parser.add_argument("--only", choices=("csv", "sql"), help="collect one kind only")
     parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)  # kind csv db home
     args = parser.parse_args(argv)
     if args.one:
@@ -84,7 +102,8 @@ def main(argv: list[str] | None = None) -> None:
         csv_path = _prepare(folder, args.rows, db_url)
         print(f"prepared {args.rows:,} rows: {csv_path.stat().st_size / 2**20:,.0f} MB GB18030 "
               f"CSV and a table in {db_url.split(':')[0]} ({time.perf_counter() - started:.0f} s)")
-        for kind in ("csv", "sql"):
+        print(f"load average {Path('/proc/loadavg').read_text().split()[:3]}")
+        for kind in (args.only,) if args.only else ("csv", "sql"):
             done = subprocess.run([sys.executable, "-m", "yishu.bench.collect", "--one", kind,
                                    str(csv_path), db_url, str(folder / f"home-{kind}")],
                                   capture_output=True, text=True)
@@ -94,8 +113,13 @@ def main(argv: list[str] | None = None) -> None:
             r = json.loads(done.stdout.strip().splitlines()[-1])
             label = "GB18030 CSV (detected)" if kind == "csv" else "SQL table"
             print(f"{label:<24} {r['rows']:>10,} rows  {r['seconds']:>7} s  "
-                  f"{r['rows_per_s']:>9,} rows/s  peak RSS {r['peak_rss_mb']:,} MB"
+                  f"{r['rows_per_s']:>9,} rows/s  {r['cpu_s']} CPU-s  peak RSS "
+                  f"{r['peak_rss_mb']:,} MB"
                   + (f"  problem: {r['problem']}" if r["problem"] else ""))
+            print(f"{'  + validate and land':<24} {r['status']:>15}  {r['validate_s']:>7} s  "
+                  f"{r['validate_cpu_s']} CPU-s  peak RSS {r['total_peak_rss_mb']:,} MB "
+                  f"(chunks of {r['chunk_rows']:,} rows)")
+        print(f"load average {Path('/proc/loadavg').read_text().split()[:3]}")
 
 
 if __name__ == "__main__":

@@ -22,40 +22,27 @@ from yishu.db.queries import BatchNotFound, get_batch, latest_usable
 from yishu.definitions import Catalog, Source
 from yishu.deid.operators import mask
 from yishu.pipeline.reasons import first_bad_row, without_raw_values
+from yishu.pipeline.validation import typed, typed_columns, validate_snapshot
 from yishu.resources import Resources
 from yishu.sources.collect import CollectResult
 from yishu.sources.drift import Drift, retyped
 from yishu.standard import quality
-from yishu.standard.consistency import consistency_rate
-from yishu.standard.suites import NUMERIC_TYPES, read_suite
+from yishu.standard.consistency import compared_pairs, consistency_rate
+from yishu.standard.suites import read_suite
 
 __all__ = ["BatchNotFound", "review", "typed_frame", "validate_and_land"]
 
 
 def typed_frame(cat: Catalog, source: Source, snapshot: str,
                 drift: Drift | None = None) -> pd.DataFrame:
-    """The snapshot as pandas, numbers parsed (unparseable numbers become missing). Given a
-    `drift`, its retyped columns are found first, on the values as delivered."""
+    """The whole snapshot as pandas, numbers parsed (unparseable numbers become missing). Given
+    a `drift`, its retyped columns are found first, on the values as delivered. (Validation
+    reads it in chunks instead: `pipeline.validation`.)"""
     df = pq.read_table(snapshot).to_pandas()
     if drift is not None:
         drift.retyped = retyped(df, {c.name: cat.elements[c.element].type
                                      for c in source.columns.values()})
-    for col in source.columns.values():
-        if cat.elements[col.element].type in NUMERIC_TYPES:
-            df[col.name] = pd.to_numeric(df[col.name], errors="coerce")
-    return df
-
-
-def _timeliness(cat: Catalog, source: Source, df: pd.DataFrame, partition: str,
-                days: int) -> float | None:
-    date_cols = [c.name for c in source.columns.values()
-                 if cat.elements[c.element].type == "date"]
-    if not date_cols:
-        return None
-    dates = pd.to_datetime(df[date_cols[0]], errors="coerce", format="%Y-%m-%d")
-    end = pd.Timestamp(partition)
-    fresh = dates.between(end - pd.Timedelta(days=days), end)
-    return float(fresh.mean()) if len(df) else 1.0
+    return typed(cat, source, df)
 
 
 def _upsert(res: Resources, source: str, partition: str, **fields) -> Batch:
@@ -71,13 +58,14 @@ def _latest_snapshot(res: Resources):
     return snapshot
 
 
-def _add_example_keys(cat: Catalog, source: Source, df: pd.DataFrame, results: list) -> None:
+def _add_example_keys(cat: Catalog, source: Source, snapshot: str, results: list) -> None:
     """Name example failing rows by their key, masked when the key is personal data, so a
     steward can find them without the report ever showing a raw identifier."""
     if not source.key:
         return
     element = cat.elements[source.columns[source.key].element]
     personal = bool(element.pii_entity) or element.security_level in ("L3", "L4")
+    df = typed_columns(cat, source, snapshot, [source.key])  # one column, whatever the size
     for r in results:
         rows = [i for i in r.get("example_rows", []) if i in df.index]
         keys = df.loc[rows, source.key].astype("string").fillna("<null>").tolist()
@@ -85,6 +73,13 @@ def _add_example_keys(cat: Catalog, source: Source, df: pd.DataFrame, results: l
             keys = mask(pa.array(keys, pa.string())).to_pylist()
         r["example_keys"] = [f"row {i}: {source.key}={k}" for i, k in zip(rows, keys,
                                                                            strict=True)]
+
+
+def _consistency_frame(cat: Catalog, source: Source, collected: CollectResult) -> pd.DataFrame:
+    """The columns consistency compares (a key and the values next to it), not the table."""
+    names = sorted({n for _, key, _, here, _ in compared_pairs(cat, source)
+                    for n in (key, here)})
+    return typed_columns(cat, source, collected.snapshot, names)
 
 
 def _quarantine_reason(failures: list[dict]) -> str:
@@ -122,22 +117,23 @@ def validate_and_land(res: Resources, collected: CollectResult) -> Batch:
         _write_quarantine_record(res, batch)
         return batch
 
-    from yishu.standard.validate import run_suite  # Great Expectations is slow to import
-
     drift = Drift.from_metadata(pq.read_schema(collected.snapshot).metadata)
-    df = typed_frame(cat, source, collected.snapshot, drift)
-    outcome = run_suite(df, read_suite(res.settings.expectations_dir, source.name),
-                        data_docs_dir=report_dir / "data_docs")
-    result = outcome.to_dict()
-    _add_example_keys(cat, source, df, result["results"])
-    consistency = consistency_rate(cat, source, df, _latest_snapshot(res))
+    checked = validate_snapshot(cat, source, collected.snapshot,
+                                read_suite(res.settings.expectations_dir, source.name),
+                                partition=collected.partition,
+                                freshness_days=model.freshness_days,
+                                chunk_rows=res.settings.validate_chunk_rows,
+                                data_docs_dir=report_dir / "data_docs")
+    drift.retyped = checked.retyped
+    result = checked.outcome.to_dict()
+    _add_example_keys(cat, source, collected.snapshot, result["results"])
+    consistency = consistency_rate(cat, source, _consistency_frame(cat, source, collected),
+                                   _latest_snapshot(res))
     # a retyped column is a conformity measurement: its failing share lowers the score
     retyped_results = [{"dimension": "conformity", "element_count": r["checked"],
                         "unexpected_count": r["failing"]} for r in drift.retyped]
     q = quality.score(result["results"] + retyped_results, model,
-                      consistency=consistency["rate"],
-                      timeliness=_timeliness(cat, source, df, collected.partition,
-                                             model.freshness_days))
+                      consistency=consistency["rate"], timeliness=checked.timeliness)
     result.update(quality=q.to_dict(), consistency=consistency, drift=drift.to_dict(),
                   partition=collected.partition,
                   source=source.name, snapshot_sha256=collected.sha256, rows=collected.rows,

@@ -94,7 +94,14 @@ def _fails(values: pd.Series, type_: str) -> pd.Series:
 def retyped(df: pd.DataFrame, types: dict[str, str]) -> list[dict]:
     """Columns (of a frame of text) whose values mostly fail to parse as their element's type
     (`types`: column -> integer|decimal|date|datetime), with the share that fails."""
-    out = []
+    return retyped_from_counts(retyped_counts(df, types))
+
+
+def retyped_counts(df: pd.DataFrame, types: dict[str, str],
+                   into: dict[str, list] | None = None) -> dict[str, list]:
+    """column -> [type, failing, checked] of a frame of text, added to `into` (the counts of
+    earlier chunks of the same table: the share is judged on the totals)."""
+    out = {} if into is None else into
     for column, type_ in types.items():
         if type_ not in ("integer", "decimal", "date", "datetime") or column not in df:
             continue
@@ -102,11 +109,19 @@ def retyped(df: pd.DataFrame, types: dict[str, str]) -> list[dict]:
         values = values[values != ""]
         if values.empty:
             continue
-        failing = int(_fails(values, type_).sum())
-        share = failing / len(values)
+        counts = out.setdefault(column, [type_, 0, 0])
+        counts[1] += int(_fails(values, type_).sum())
+        counts[2] += len(values)
+    return out
+
+
+def retyped_from_counts(counts: dict[str, list]) -> list[dict]:
+    out = []
+    for column, (type_, failing, checked) in counts.items():
+        share = failing / checked
         if share >= RETYPED_SHARE:
             out.append({"column": column, "type": type_, "failing": failing,
-                        "checked": len(values), "share": round(share, 4)})
+                        "checked": checked, "share": round(share, 4)})
     return out
 
 

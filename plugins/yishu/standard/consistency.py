@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from yishu.definitions import Catalog, Source
 
 
-def _pairs(cat: Catalog, source: Source):
+def compared_pairs(cat: Catalog, source: Source):
     """(authority, key column here, key column there, column here, column there)."""
     for col in source.columns.values():
         authority = cat.sources.get(cat.elements[col.element].source)
@@ -33,7 +33,7 @@ def consistency_rate(cat: Catalog, source: Source, df: pd.DataFrame,
     """`latest_snapshot(source)` gives the Parquet snapshot of a source's latest usable batch
     (None if it has none): the caller knows where batches are kept."""
     checks, compared, disagreed = [], 0, 0
-    for authority, here_key, there_key, here, there in _pairs(cat, source):
+    for authority, here_key, there_key, here, there in compared_pairs(cat, source):
         snapshot = latest_snapshot(authority.name)
         if snapshot is None:
             checks.append({"column": here, "authority": authority.name,

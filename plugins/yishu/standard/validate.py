@@ -82,6 +82,26 @@ def run_suite(
     df: pd.DataFrame, suite: dict, *, data_docs_dir: pathlib.Path | None = None
 ) -> ValidationOutcome:
     """Validate df against suite; optionally write GE Data Docs for this run to data_docs_dir."""
+    run = validate_frame(df, suite)
+    outcome = ValidationOutcome(suite_name=run.suite_name, results=run.outcomes())
+    if data_docs_dir is not None:
+        outcome.data_docs_index = build_data_docs(run.context, pathlib.Path(data_docs_dir))
+    return outcome
+
+
+@dataclass
+class FrameRun:
+    """One GE validation of one frame: its context (for Data Docs) and its results."""
+
+    context: Any
+    suite_name: str
+    result: Any  # GE's ExpectationSuiteValidationResult, results in suite order
+
+    def outcomes(self) -> list[ExpectationOutcome]:
+        return [_outcome(r) for r in self.result.results]
+
+
+def validate_frame(df: pd.DataFrame, suite: dict) -> FrameRun:
     gx = _import_gx()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
@@ -99,11 +119,10 @@ def run_suite(
 
     # GE groups results by domain; report them in suite order instead.
     order = {e.id: i for i, e in enumerate(gx_suite.expectations)}
-    results = sorted(result.results, key=lambda r: order.get(r.expectation_config.id, len(order)))
-    outcome = ValidationOutcome(suite_name=gx_suite.name, results=[_outcome(r) for r in results])
-    if data_docs_dir is not None:
-        outcome.data_docs_index = _build_data_docs(context, pathlib.Path(data_docs_dir))
-    return outcome
+    result.results = sorted(
+        result.results, key=lambda r: order.get(r.expectation_config.id, len(order))
+    )
+    return FrameRun(context=context, suite_name=gx_suite.name, result=result)
 
 
 def _import_gx():
@@ -178,7 +197,7 @@ def _exception_message(info: dict | None) -> str | None:
     return next((m for m in messages if m), None)
 
 
-def _build_data_docs(context, docs_dir: pathlib.Path) -> pathlib.Path:
+def build_data_docs(context, docs_dir: pathlib.Path) -> pathlib.Path:
     docs_dir = docs_dir.resolve()
     docs_dir.mkdir(parents=True, exist_ok=True)
     context.add_data_docs_site(
