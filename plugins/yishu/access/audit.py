@@ -152,7 +152,8 @@ def append(res: Resources, session: Session, action: str, subject: str,
     neither does. The new head is signed once the transaction commits. `adopt_unsigned` is
     for `yishu audit repair` only: extend a log that has no checkpoint yet."""
     entry = _extend(session, lock(res, session, adopt_unsigned), action, subject, detail, actor)
-    _remember_head(session, entry)
+    session.flush()  # the entry gets its seq
+    _remember_head(session, entry.seq, entry.hash)
     if not event.contains(session, "after_commit", _sign_committed_head):
         event.listen(session, "after_commit", _sign_committed_head)
     session.info[_PENDING] = (res, entry)  # the latest entry of the transaction
@@ -176,12 +177,9 @@ def _row(prev: str, action: str, subject: str, detail: dict | None, actor: str |
             "prev_hash": prev, "hash": digest(prev, at, actor, action, subject, detail)}
 
 
-def _remember_head(session: Session, entry: AuditEntry) -> None:
+def _remember_head(session: Session, seq: int, head_hash: str) -> None:
     """The head row, in the same transaction: a later cut of the log shows against it."""
-    session.flush()
-    session.execute(update(AuditHead).where(AuditHead.id == 1)
-                    .values(seq=entry.seq, hash=entry.hash)
-                    .execution_options(synchronize_session=False))
+    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=head_hash))
 
 
 def _sign_committed_head(session: Session) -> None:
@@ -298,7 +296,7 @@ def _commit_group(res: Resources, group: _Group) -> None:
             seqs = s.execute(insert(_ENTRIES).returning(_ENTRIES.c.seq,
                                                         sort_by_parameter_order=True),
                              rows).scalars().all()
-            s.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seqs[-1], hash=prev))
+            _remember_head(s, seqs[-1], prev)
             s.commit()
         for w, seq, row in zip(group.members, seqs, rows, strict=True):
             w.entry = AuditEntry(seq=seq, **row)  # what `record` returns: not in a session

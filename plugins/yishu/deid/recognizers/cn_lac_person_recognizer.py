@@ -228,6 +228,8 @@ def _third_chars() -> frozenset[str]:
     mostly start the next word (患者中午, 均, 为, 来, 上) but that end many given names (吴冠中,
     李超均, 闫大为, 周清来, 陈嘉上); the tagger's own split already marks them as one word."""
     return given_name_chars() | set("中均为来上")
+
+
 _CACHE: OrderedDict[str, tuple[tuple[int, int], ...]] = OrderedDict()
 
 
