@@ -1,6 +1,7 @@
 """End to end on real Airflow (dag.test), real Great Expectations, real Presidio recognizers:
 sample sources → collect → validate → quarantine → steward release → publish → catalog."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -128,10 +129,30 @@ def published(flow):
     power.write_database(RES.storage.department_database("power_usage"), 600, seed=11,
                          partition=PARTITION)
     assert run_dag("collect__power_usage", PARTITION).tasks["land"] == "success"
-    for product in ("insurance_visits", "enterprise_profile", "ev_charging_stations",
-                    "enterprise_credit_profile"):
+    global FANNED_OUT
+    # insurance_visits: its rows in mapped parts (the runner hands its settings to the tasks)
+    FANNED_OUT = runner.run_dag(dataclasses.replace(RES.settings, fanout_rows=400),
+                                "publish__insurance_visits", PARTITION)
+    assert FANNED_OUT.state == "success", FANNED_OUT.tasks
+    for product in ("enterprise_profile", "ev_charging_stations", "enterprise_credit_profile"):
         assert run_dag(f"publish__{product}", PARTITION).state == "success"
     return {v.product: v for v in published_versions()}
+
+
+FANNED_OUT = None  # the insurance_visits run, de-identified in parts
+
+
+def test_a_big_run_is_deidentified_in_mapped_parts_as_one_task_would(published):
+    """Each part was a mapped task instance; the version is the file one task writes."""
+    from yishu.pipeline import products as stages
+
+    assert FANNED_OUT.instances["deidentify"] >= 3, FANNED_OUT.instances
+    assert FANNED_OUT.tasks["deidentify"] == "success"
+    one_task = stages.check_risk(RES, stages.deidentify(RES, stages.build(
+        RES, "insurance_visits", PARTITION)))  # RES: the default, one part up to 1M rows
+    version = Path(published["insurance_visits"].path)
+    assert pq.read_metadata(version / "data.parquet").num_rows == one_task.rows_out
+    assert (version / "data.parquet").read_bytes() == Path(one_task.final).read_bytes()
 
 
 def test_products_are_published_with_levels_and_grades(published):

@@ -33,6 +33,9 @@ class Settings:
     airflow_db_url: str | None = None
     # YISHU_VALIDATE_CHUNK_ROWS: rows of a snapshot validated at a time (memory is one chunk)
     validate_chunk_rows: int = 200_000
+    # YISHU_FANOUT_ROWS: a product run with more rows in scope is de-identified in parts of
+    # about this many rows, each a mapped task of its own (any worker takes any part)
+    fanout_rows: int = 1_000_000
 
     @property
     def dags_dir(self) -> Path:
@@ -63,6 +66,7 @@ class Settings:
                 **({"YISHU_TRUSTED_KEY": str(self.trusted_key)} if self.trusted_key else {}),
                 **({"YISHU_AIRFLOW_DB_URL": self.airflow_db_url} if self.airflow_db_url else {}),
                 "YISHU_VALIDATE_CHUNK_ROWS": str(self.validate_chunk_rows),
+                "YISHU_FANOUT_ROWS": str(self.fanout_rows),
                 **{_SECRET_PREFIX + name: value for name, value in self.secrets.items()}}
 
     @classmethod
@@ -91,6 +95,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         environment=dict(env),
         airflow_db_url=env.get("YISHU_AIRFLOW_DB_URL") or None,
         validate_chunk_rows=_rows(env, "YISHU_VALIDATE_CHUNK_ROWS", 200_000),
+        fanout_rows=_rows(env, "YISHU_FANOUT_ROWS", 1_000_000),
     )
 
 

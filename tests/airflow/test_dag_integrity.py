@@ -38,7 +38,7 @@ def test_collect_emits_the_source_asset_and_products_are_scheduled_on_it(dags, r
         assert [a.uri for a in dag.timetable.asset_condition.objects] == \
             [f"yishu://source/{name}" for name in product.source_names]
         assert [t.task_id for t in dag.topological_sort()] == \
-            ["build", "deidentify", "check_risk", "publish"]
+            ["build", "plan_parts", "deidentify", "merge_parts", "check_risk", "publish"]
     joined = cat.products["enterprise_credit_profile"]
     assert joined.source_names == ("market_enterprise", "power_usage")
 

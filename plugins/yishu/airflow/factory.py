@@ -132,8 +132,31 @@ def publish_dag(product: Product):
                 raise AirflowSkipException(str(exc)) from None
 
         @task
-        def deidentify(ref: dict) -> dict:
-            return _stage("deidentify", ref)
+        def plan_parts(ref: dict) -> list[dict]:
+            # a big run is de-identified in parts, a mapped task each (any worker takes any)
+            from yishu.pipeline import products as stages
+            from yishu.pipeline.refs import ProductRef
+
+            ref, parts = stages.deidentify_plan(_resources(), ProductRef.from_dict(ref))
+            return [{"ref": ref.to_dict(), "part": part} for part in parts]
+
+        @task
+        def deidentify(job: dict) -> dict:
+            from yishu.pipeline import products as stages
+            from yishu.pipeline.refs import ProductRef
+
+            part = stages.deidentify_part(_resources(), ProductRef.from_dict(job["ref"]),
+                                          job["part"])
+            return {"ref": job["ref"], "part": part}
+
+        @task
+        def merge_parts(done) -> dict:
+            from yishu.pipeline import products as stages
+            from yishu.pipeline.refs import ProductRef
+
+            done = list(done[:])  # the mapped tasks' results in map order, in one request
+            return stages.deidentify_merge(_resources(), ProductRef.from_dict(done[0]["ref"]),
+                                           [d["part"] for d in done]).to_dict()
 
         @task
         def check_risk(ref: dict) -> dict:
@@ -150,7 +173,7 @@ def publish_dag(product: Product):
                 raise AirflowFailException(f"not published (不合规不挂牌): {ref['blocked']}")
             return ref
 
-        publish(check_risk(deidentify(build())))
+        publish(check_risk(merge_parts(deidentify.expand(job=plan_parts(build())))))
 
     return publish_product()
 

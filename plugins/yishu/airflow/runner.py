@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from yishu.airflow.lineage import transport_settings
@@ -88,7 +88,8 @@ def migrate(env: dict[str, str]) -> None:
 class RunResult:
     dag_id: str
     state: str
-    tasks: dict[str, str]  # task_id -> state
+    tasks: dict[str, str]  # task_id -> state (a mapped task: its instances' worst)
+    instances: dict[str, int] = field(default_factory=dict)  # task_id -> instances run
 
 
 def load_dags(cfg: Settings) -> dict:
@@ -131,7 +132,17 @@ def run_dag(cfg: Settings, dag_id: str, partition: str) -> RunResult:
     from airflow.settings import Session
 
     with Session() as s:
-        tis = {ti.task_id: ti for ti in dr.get_task_instances(session=s)}
-        tasks = {tid: str(getattr(tis[tid].state, "value", tis[tid].state))
-                 for tid in dag.task_ids if tid in tis}
-    return RunResult(dag_id, str(getattr(dr.state, "value", dr.state)), tasks)
+        states: dict[str, list[str]] = {}
+        for ti in dr.get_task_instances(session=s):
+            states.setdefault(ti.task_id, []).append(str(getattr(ti.state, "value", ti.state)))
+    tasks = {tid: _worst(states[tid]) for tid in dag.task_ids if tid in states}
+    return RunResult(dag_id, str(getattr(dr.state, "value", dr.state)), tasks,
+                     {tid: len(states[tid]) for tid in tasks})
+
+
+def _worst(states: list[str]) -> str:
+    """One state for the instances of a task (a mapped task has one per part)."""
+    for state in ("failed", "upstream_failed", "skipped"):
+        if state in states:
+            return state
+    return states[0] if len(set(states)) == 1 else "mixed"

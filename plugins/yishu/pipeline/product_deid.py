@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pyarrow as pa
@@ -120,23 +121,47 @@ def drift(cat: Catalog, product: Product, read: Reader, names: list[str], rows: 
                       entities=set(PERSONAL_IDENTIFIERS))
 
 
-def apply_policy(cat: Catalog, product: Product, read: Reader, partition: str, keys,
-                 out) -> tuple[int, dict]:
-    """The product's column policy over every row in scope, written to `out` (Parquet, in
-    fixed row groups); the rows written and the per-column report."""
+def needed_columns(product: Product) -> list[str]:
+    """The given columns the product's published columns are computed from."""
+    return list(dict.fromkeys(c.source_column for c in product.columns.values()
+                              if registry.get(c.policy).publishes))
+
+
+def _appliers(cat: Catalog, product: Product, partition: str, keys) -> tuple[Callable, bool]:
+    """A maker of the product's policy applier (called once in each worker process), and
+    whether the policy has free text to scan."""
     ctx = deid_policy.operator_context(product, partition, keys)  # keys, scanner: once
     scanner = ctx.scanner is not None
-    make = functools.partial(deid_policy.ProductApplier, cat, product,
-                             dataclasses.replace(ctx, scanner=None), scanner)
-    needed = list(dict.fromkeys(c.source_column for c in product.columns.values()
-                                if registry.get(c.policy).publishes))
-    # the output's columns and the report's, from the policy over no rows
-    empty, report = make().table(pa.table({c: pa.array([], pa.string()) for c in needed}))
+    return functools.partial(deid_policy.ProductApplier, cat, product,
+                             dataclasses.replace(ctx, scanner=None), scanner), scanner
+
+
+def _over_no_rows(make: Callable, product: Product) -> tuple[pa.Table, dict]:
+    """The policy over no rows: the output's columns, and the per-column report."""
+    return make().table(pa.table({c: pa.array([], pa.string())
+                                  for c in needed_columns(product)}))
+
+
+def apply_policy(cat: Catalog, product: Product, rows_in_scope: Iterator[pa.RecordBatch],
+                 partition: str, keys, out) -> tuple[int, Counter]:
+    """The product's column policy over `rows_in_scope` (batches of `needed_columns`), written
+    to `out` (Parquet, in fixed row groups); the rows written and the spans redacted in free
+    text per (column, entity)."""
+    make, scanner = _appliers(cat, product, partition, keys)
+    empty, _ = _over_no_rows(make, product)
     stats = EngineStats()
     with RowGroupWriter(out) as writer:
-        apply_batches(make, in_scope(product, read, needed), writer, stats, workers=WORKERS,
-                      free_text=scanner, batch_rows=BATCH_ROWS)
+        apply_batches(make, rows_in_scope, writer, stats, workers=WORKERS, free_text=scanner,
+                      batch_rows=BATCH_ROWS)
         rows = writer.close(empty.schema)
-    for (column, entity), n in stats.entities.items():  # counts add up over batches
+    return rows, stats.entities
+
+
+def columns_report(cat: Catalog, product: Product, partition: str, keys,
+                   redacted: Counter) -> dict:
+    """The per-column report of the policy, with the spans redacted over every row (counts
+    add up over batches and parts)."""
+    _, report = _over_no_rows(_appliers(cat, product, partition, keys)[0], product)
+    for (column, entity), n in sorted(redacted.items()):
         report[column]["entities_redacted"][entity] = n
-    return rows, report
+    return report

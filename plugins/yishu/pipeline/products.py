@@ -16,6 +16,7 @@ import json
 import re
 import secrets
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -27,13 +28,21 @@ from yishu.db import reservations
 from yishu.db.models import ProductRun, ProductVersion, VersionReservation
 from yishu.definitions import GRADES, LEVELS
 from yishu.deid import policy as deid_policy
-from yishu.pipeline import join, product_deid, product_risk, publication, row_groups, spreadsheet
+from yishu.pipeline import (
+    deid_parts,
+    join,
+    product_deid,
+    product_risk,
+    publication,
+    row_groups,
+    spreadsheet,
+)
 from yishu.pipeline.join import NothingToPublish  # noqa: F401 (stages.NothingToPublish)
 from yishu.pipeline.refs import ProductRef
 from yishu.pipeline.voucher import file_sha256, sign
 from yishu.resources import Resources
 
-CODE_VERSION = "5"  # bump when stage logic changes what a version contains
+CODE_VERSION = "6"  # bump when stage logic changes what a version contains
 
 
 def _record(res: Resources, product: str, partition: str, status: str,
@@ -58,8 +67,12 @@ def _record_in(session: Session, product: str, partition: str, status: str,
     run.status, run.reason, run.report_path = status, reason, report
 
 
+def _work_dir(res: Resources, ref: ProductRef) -> Path:
+    return res.storage.run_work_dir(ref.product, ref.partition, ref.run_id)
+
+
 def _work(res: Resources, ref: ProductRef, name: str) -> Path:
-    return res.storage.run_work_dir(ref.product, ref.partition, ref.run_id) / name
+    return _work_dir(res, ref) / name
 
 
 def new_run_id(label: str | None = None) -> str:
@@ -101,8 +114,17 @@ def _findings(findings: dict) -> str:
 
 
 def deidentify(res: Resources, ref: ProductRef) -> ProductRef:
+    """The de-identify stage in one task: its plan, every part in turn, the merge."""
+    ref, parts = deidentify_plan(res, ref)
+    return deidentify_merge(res, ref, [deidentify_part(res, ref, part) for part in parts])
+
+
+def deidentify_plan(res: Resources, ref: ProductRef) -> tuple[ProductRef, list[dict]]:
+    """Rows out of scope and the drift scan (a finding blocks the run), then the parts the
+    column policy runs in (pipeline/deid_parts.py); a blocked run still has one part, which
+    passes it on."""
     if ref.blocked:
-        return ref
+        return ref, [{"index": 0, "row_groups": None}]
     cat = res.catalog
     product = cat.products[ref.product]
     read, names, rows, joined = product_deid.reader(cat, product, list(ref.inputs))
@@ -113,11 +135,44 @@ def deidentify(res: Resources, ref: ProductRef) -> ProductRef:
     _write_report(res, ref, "rows_excluded", excluded)
     ref = ref.but(report=_write_report(res, ref, "drift", drift))
     if drift:
-        return _block(res, ref, f"drift: personal data found in column(s) declared "
-                           f"{'/'.join(product_deid.DRIFT_LEVELS)} ({_findings(drift)}): declare "
-                           "the element's level and pii_entity in elements.yaml, or fix the source")
-    path = _work(res, ref, "deidentified.parquet")
-    _, columns = product_deid.apply_policy(cat, product, read, ref.partition, res.keys, path)
+        ref = _block(res, ref, f"drift: personal data found in column(s) declared "
+                          f"{'/'.join(product_deid.DRIFT_LEVELS)} ({_findings(drift)}): declare "
+                          "the element's level and pii_entity in elements.yaml, or fix the source")
+        return ref, [{"index": 0, "row_groups": None}]
+    columns = product_deid.needed_columns(product)
+    return ref, deid_parts.split(product, read, columns, rows, res.settings.fanout_rows,
+                                 _work_dir(res, ref))
+
+
+def deidentify_part(res: Resources, ref: ProductRef, part: dict) -> dict:
+    """The column policy over one part's rows: `{index, row_groups, rows, redacted}`, the
+    spans redacted as [column, entity, count] rows."""
+    if ref.blocked:
+        return {**part, "rows": 0, "redacted": []}
+    cat = res.catalog
+    product = cat.products[ref.product]
+    read = product_deid.reader(cat, product, list(ref.inputs))[0] if part[
+        "row_groups"] is None else None  # a part of many reads the in-scope file
+    work = _work_dir(res, ref)
+    rows_in_scope = deid_parts.rows_of(product, read, product_deid.needed_columns(product),
+                                       work, part)
+    rows, redacted = product_deid.apply_policy(cat, product, rows_in_scope, ref.partition,
+                                               res.keys, deid_parts.output(work, part))
+    return {**part, "rows": rows, "redacted": [[c, e, n] for (c, e), n in redacted.items()]}
+
+
+def deidentify_merge(res: Resources, ref: ProductRef, parts: list[dict]) -> ProductRef:
+    """The parts in one de-identified file, the per-column report over all of them, and the
+    product's level."""
+    if ref.blocked:
+        return ref
+    cat = res.catalog
+    product = cat.products[ref.product]
+    path = deid_parts.merge(_work_dir(res, ref), parts)
+    redacted = Counter()
+    for part in parts:
+        redacted.update({(c, e): n for c, e, n in part["redacted"]})
+    columns = product_deid.columns_report(cat, product, ref.partition, res.keys, redacted)
     _write_report(res, ref, "columns", columns)
     graded = columns
     if product.aggregate:  # measures are statistics (L1); only group-by columns carry a level
@@ -266,6 +321,8 @@ def _clean_work(res: Resources, ref: ProductRef) -> None:
     copy of the smallest classes)."""
     for name in ("deidentified.parquet", "final.parquet"):
         _work(res, ref, name).unlink(missing_ok=True)
+    for path in deid_parts.work_files(_work_dir(res, ref)):
+        path.unlink(missing_ok=True)
 
 
 def _stage(res: Resources, ref: ProductRef, version: int, grade: str,
