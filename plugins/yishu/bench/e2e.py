@@ -4,7 +4,7 @@
 (a dirty one is quarantined, rightly, and no product is built; a batch quarantined for the few
 keys the generator repeats at a million rows is released, as a steward would).
 
-    python -m yishu.bench.e2e [--rows N] [--keep]
+    python -m yishu.bench.e2e [--rows N] [--parts-of N] [--without-free-text] [--keep]
 
 Each stage runs in a process of its own, called as the DAG's task calls it (the same stage
 function, the reference of the previous task passed as JSON, as XCom would): Airflow's
@@ -12,6 +12,12 @@ LocalExecutor also runs every task in a process of its own, so a stage's peak RS
 task's own, without the scheduler's overhead. Per stage and in total it prints wall time,
 CPU-seconds (user + system, its worker processes included) and peak RSS, and the load average:
 on a shared machine wall time means little, CPU-seconds do.
+
+De-identification runs as the DAG runs it: `plan_parts`, then each part in a process of its
+own (the mapped tasks: YISHU_FANOUT_ROWS rows a part, `--parts-of` here; one after another,
+as on one worker slot), then `merge_parts`. `--without-free-text` publishes `doctor_note`
+nowhere (a catalog copy in which its policy is `drop`): it measures everything but the name
+model, whose cost is per row of free text.
 """
 
 from __future__ import annotations
@@ -34,7 +40,28 @@ def _resources(home: Path):
     from yishu.resources import Resources
     from yishu.settings import Settings
 
-    return Resources.from_settings(Settings.for_home(home))
+    settings = json.loads((home / "bench-settings.json").read_text(encoding="utf-8"))
+    return Resources.from_settings(Settings.for_home(
+        home, fanout_rows=settings["fanout_rows"], catalog_dir=Path(settings["catalog_dir"])))
+
+
+def _settings(home: Path, fanout_rows: int, without_free_text: bool) -> None:
+    """What every stage's process reads: the part size, and which catalog."""
+    from yishu.settings import REPO_ROOT
+
+    catalog = REPO_ROOT / "catalog"
+    if without_free_text:
+        catalog = home / "catalog"
+        shutil.copytree(REPO_ROOT / "catalog", catalog)
+        spec = catalog / "products" / "insurance_visits.yaml"
+        text = spec.read_text(encoding="utf-8")
+        redacted = "doctor_note: {from: doctor_note, policy: redact}"
+        if redacted not in text:
+            raise SystemExit(f"{spec}: no '{redacted}' line to change")
+        spec.write_text(text.replace(redacted, "doctor_note: {from: doctor_note, policy: drop}"),
+                        encoding="utf-8")
+    (home / "bench-settings.json").write_text(json.dumps(
+        {"fanout_rows": fanout_rows, "catalog_dir": str(catalog)}), encoding="utf-8")
 
 
 def _stage(name: str, home: Path, ref: dict | None, product: str | None) -> dict | None:
@@ -64,6 +91,14 @@ def _stage(name: str, home: Path, ref: dict | None, product: str | None) -> dict
 
     if name == "build":
         return stages.build(res, product, PARTITION, run_id="bench").to_dict()
+    if name == "plan_parts":
+        planned, parts = stages.deidentify_plan(res, ProductRef.from_dict(ref))
+        return {"ref": planned.to_dict(), "parts": parts}
+    if name == "deidentify":  # one part: {ref, part}
+        return stages.deidentify_part(res, ProductRef.from_dict(ref["ref"]), ref["part"])
+    if name == "merge_parts":  # {ref, parts}
+        return stages.deidentify_merge(res, ProductRef.from_dict(ref["ref"]),
+                                       ref["parts"]).to_dict()
     return getattr(stages, name)(res, ProductRef.from_dict(ref)).to_dict()
 
 
@@ -91,9 +126,10 @@ def _print(row: dict) -> None:
           f"{row['peak_rss_mb']:>8,.0f} MB", flush=True)
 
 
-def bench(rows: int, home: Path) -> list[dict]:
+def bench(rows: int, home: Path, fanout_rows: int, without_free_text: bool) -> list[dict]:
     from yishu.samples import write_sample
 
+    _settings(home, fanout_rows, without_free_text)
     res = _resources(home)
     started = time.perf_counter()
     path = write_sample(res.storage, SOURCE, PARTITION, rows, seed=7, dirty=False)
@@ -109,8 +145,19 @@ def bench(rows: int, home: Path) -> list[dict]:
         raise SystemExit(f"the batch was {landed['status']}: {landed['reason']}")
     products = [p.name for p in res.catalog.products.values() if SOURCE in p.source_names]
     for product in products:
-        ref = None
-        for stage in ("build", "deidentify", "check_risk", "publish"):
+        ref, row = _run("build", home, None, product)
+        figures.append(row), _print(row)
+        plan, row = _run("plan_parts", home, ref, product)
+        figures.append(row), _print(row)
+        done = []
+        for part in plan["parts"]:
+            result, row = _run("deidentify", home, {"ref": plan["ref"], "part": part}, product)
+            done.append(result)
+            figures.append({**row, "stage": f"deidentify part {part['index'] + 1}/"
+                                            f"{len(plan['parts'])}"}), _print(figures[-1])
+        ref, row = _run("merge_parts", home, {"ref": plan["ref"], "parts": done}, product)
+        figures.append(row), _print(row)
+        for stage in ("check_risk", "publish"):
             ref, row = _run(stage, home, ref, product)
             figures.append(row), _print(row)
         outcome = f"v{ref['version']}" if ref.get("version") else f"blocked: {ref['blocked']}"
@@ -127,6 +174,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the state folder (printed)")
+    parser.add_argument("--parts-of", type=int, default=None, metavar="ROWS",
+                        help="rows per de-identification part (default: YISHU_FANOUT_ROWS)")
+    parser.add_argument("--without-free-text", action="store_true",
+                        help="drop doctor_note instead of redacting it (no name model)")
     parser.add_argument("--stage", help=argparse.SUPPRESS)  # the child: one stage
     parser.add_argument("--home", help=argparse.SUPPRESS)
     parser.add_argument("--ref", help=argparse.SUPPRESS)
@@ -143,7 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         print(f"load average before: {open('/proc/loadavg').read().strip()}  "
               f"({os.cpu_count()} CPUs)", flush=True)
-        bench(args.rows, home)
+        from yishu.settings import load
+
+        bench(args.rows, home, args.parts_of or load().fanout_rows, args.without_free_text)
         print(f"load average after:  {open('/proc/loadavg').read().strip()}")
     finally:
         if args.keep:
