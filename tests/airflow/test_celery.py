@@ -53,8 +53,9 @@ def redis_url(tmp_path):
 
 
 def test_celery_workers_run_collect_and_asset_triggered_publish(tmp_path, pg_url, redis_url):
+    # fanout_rows: the product's 1,587 stations are de-identified in mapped parts
     cfg = Settings.for_home(tmp_path / "home", db_url=new_database(pg_url, "catalog"),
-                            airflow_db_url=new_database(pg_url, "airflow"))
+                            airflow_db_url=new_database(pg_url, "airflow"), fanout_rows=500)
     env = {**clean_environment(), **cfg.environ(), "COLUMNS": "200",
            "AIRFLOW__CELERY__BROKER_URL": redis_url}
     port = free_port()
@@ -73,13 +74,21 @@ def test_celery_workers_run_collect_and_asset_triggered_publish(tmp_path, pg_url
         collect, publish = runs["collect__ev_stations"], runs["publish__ev_charging_stations"]
         assert {r["dag_run_id"]: r["state"] for r in collect}[ours] == "success"
         assert {(r["state"], r["run_type"]) for r in publish} == {("success", "asset_triggered")}
-        hosts = {}
+        hosts, parts = {}, []
         for dag_id, dag_runs in runs.items():
             for run in dag_runs:
                 for ti in api.task_instances(dag_id, run["dag_run_id"]):
                     assert ti["state"] in ("success", "skipped"), ti
                     if ti["state"] == "success":
-                        hosts[f"{dag_id}.{ti['task_id']}.{run['dag_run_id']}"] = ti["hostname"]
+                        hosts[f"{dag_id}.{ti['task_id']}.{ti['map_index']}.{run['dag_run_id']}"
+                              ] = ti["hostname"]
+                    if ti["task_id"] == "deidentify":
+                        parts.append((run["dag_run_id"], ti["map_index"], ti["state"],
+                                      ti["hostname"]))
+        # each product run ran in mapped parts, each a task of its own that a worker took
+        for run in publish:
+            assert sorted(p[1] for p in parts if p[0] == run["dag_run_id"]) == [0, 1, 2, 3], parts
+        assert all(state == "success" and host in WORKERS for *_, state, host in parts), parts
         # every task ran on a Celery worker (the scheduler's would be the machine's name),
         # and both workers took some
         assert set(hosts.values()) == WORKERS, hosts
