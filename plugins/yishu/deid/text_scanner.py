@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from presidio_analyzer import PatternRecognizer
 
+from yishu.deid import model_input
 from yishu.deid.recognizers import (
     CONTEXT_WINDOW_AFTER,
     CONTEXT_WINDOW_BEFORE,
@@ -183,9 +184,14 @@ class TextScanner:
                     if text and _cjk_outside(text, candidates[i]) >= min_cjk]
             if not todo:
                 continue
-            for i, spans in zip(todo, find_many([texts[i] for i in todo]), strict=True):
+            # the model reads the identifiers found shortened: its cost is per character
+            short = [model_input.shortened(texts[i], [(c[3], c[4]) for c in candidates[i]])
+                     for i in todo]
+            found = find_many([text for text, _ in short])
+            for i, (_, where), spans in zip(todo, short, found, strict=True):
                 text = texts[i]
                 for start, end, score in spans:
+                    start, end = model_input.mapped(where, start, end)
                     if context is not None and score < 1.0 and _has_context(
                             text, start, end, context):
                         score = boosted(score)
