@@ -4,7 +4,7 @@
 (a dirty one is quarantined, rightly, and no product is built; a batch quarantined for the few
 keys the generator repeats at a million rows is released, as a steward would).
 
-    python -m yishu.bench.e2e [--rows N] [--keep]
+    python -m yishu.bench.e2e [--rows N] [--keep] [--until validate]
 
 Each stage runs in a process of its own, called as the DAG's task calls it (the same stage
 function, the reference of the previous task passed as JSON, as XCom would): Airflow's
@@ -91,7 +91,7 @@ def _print(row: dict) -> None:
           f"{row['peak_rss_mb']:>8,.0f} MB", flush=True)
 
 
-def bench(rows: int, home: Path) -> list[dict]:
+def bench(rows: int, home: Path, until: str | None = None) -> list[dict]:
     from yishu.samples import write_sample
 
     res = _resources(home)
@@ -107,7 +107,8 @@ def bench(rows: int, home: Path) -> list[dict]:
     figures.append(row), _print(row)
     if landed["status"] not in ("landed", "released"):
         raise SystemExit(f"the batch was {landed['status']}: {landed['reason']}")
-    products = [p.name for p in res.catalog.products.values() if SOURCE in p.source_names]
+    products = [p.name for p in res.catalog.products.values() if SOURCE in p.source_names
+                and until is None]  # --until validate: the collect DAG's stages only
     for product in products:
         ref = None
         for stage in ("build", "deidentify", "check_risk", "publish"):
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the state folder (printed)")
+    parser.add_argument("--until", choices=["validate"], help="stop after that stage")
     parser.add_argument("--stage", help=argparse.SUPPRESS)  # the child: one stage
     parser.add_argument("--home", help=argparse.SUPPRESS)
     parser.add_argument("--ref", help=argparse.SUPPRESS)
@@ -143,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         print(f"load average before: {open('/proc/loadavg').read().strip()}  "
               f"({os.cpu_count()} CPUs)", flush=True)
-        bench(args.rows, home)
+        bench(args.rows, home, args.until)
         print(f"load average after:  {open('/proc/loadavg').read().strip()}")
     finally:
         if args.keep:
