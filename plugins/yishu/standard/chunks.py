@@ -59,7 +59,7 @@ def key_piece(values) -> pa.Array:
     (`duplicates` of just those rows, read again)."""
     import pandas as pd
 
-    if values.dtype != object:
+    if pd.api.types.is_numeric_dtype(values.dtype):  # (text is `str` in pandas 3, not object)
         return pa.array(values, from_pandas=True)
     hashes = pd.util.hash_array(values.to_numpy(dtype=object))
     return pa.array(hashes, pa.uint64(), mask=values.isna().to_numpy())
