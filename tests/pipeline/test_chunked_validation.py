@@ -84,3 +84,35 @@ def test_unknown_chunk_setting_gets_one_clear_message():
     assert load({"YISHU_VALIDATE_CHUNK_ROWS": "5000"}).validate_chunk_rows == 5000
     with pytest.raises(ValueError, match="YISHU_VALIDATE_CHUNK_ROWS='lots'"):
         load({"YISHU_VALIDATE_CHUNK_ROWS": "lots"})
+
+
+def test_keys_sharing_a_hash_are_told_apart_by_their_text(case, monkeypatch):
+    """Text keys are kept as 64-bit hashes (issue 13): with every key hashed to the same few
+    values, the duplicates counted are still those of the text itself."""
+    import pandas as pd
+
+    from yishu.standard import chunks
+
+    exact = _run(case, SMALL)
+    key_piece = chunks.key_piece
+    monkeypatch.setattr(chunks, "key_piece", lambda values: key_piece(values)
+                        if pd.api.types.is_numeric_dtype(values.dtype) else pa.array(
+                            [len(v or "") % 3 for v in values], pa.uint64(),
+                            mask=values.isna().to_numpy()))
+    colliding = _run(case, SMALL)
+    unique = [r for r in colliding.outcome.results if r.type == chunks.UNIQUE]
+    assert unique and 4 <= unique[0].unexpected_count < ROWS / 10  # not every row: 3 hashes
+    assert [dataclasses.asdict(r) for r in colliding.outcome.results] == [
+        dataclasses.asdict(r) for r in exact.outcome.results]
+
+
+def test_text_keys_are_kept_as_hashes():
+    import pandas as pd
+
+    from yishu.standard import chunks
+
+    for kind in (object, "str"):  # text is `str` in pandas 3, as Arrow's to_pandas gives it
+        piece = chunks.key_piece(pd.Series(["V1", None, "V1", "V2"], dtype=kind))
+        assert piece.type == pa.uint64() and piece.null_count == 1
+        assert piece[0] == piece[2] != piece[3]
+    assert chunks.duplicates(piece) == (2, [0, 2])

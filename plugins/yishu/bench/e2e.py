@@ -5,6 +5,7 @@
 keys the generator repeats at a million rows is released, as a steward would).
 
     python -m yishu.bench.e2e [--rows N] [--parts-of N] [--without-free-text] [--keep]
+                              [--until validate]
 
 Each stage runs in a process of its own, called as the DAG's task calls it (the same stage
 function, the reference of the previous task passed as JSON, as XCom would): Airflow's
@@ -126,7 +127,8 @@ def _print(row: dict) -> None:
           f"{row['peak_rss_mb']:>8,.0f} MB", flush=True)
 
 
-def bench(rows: int, home: Path, fanout_rows: int, without_free_text: bool) -> list[dict]:
+def bench(rows: int, home: Path, fanout_rows: int, without_free_text: bool,
+          until: str | None = None) -> list[dict]:
     from yishu.samples import write_sample
 
     _settings(home, fanout_rows, without_free_text)
@@ -143,7 +145,8 @@ def bench(rows: int, home: Path, fanout_rows: int, without_free_text: bool) -> l
     figures.append(row), _print(row)
     if landed["status"] not in ("landed", "released"):
         raise SystemExit(f"the batch was {landed['status']}: {landed['reason']}")
-    products = [p.name for p in res.catalog.products.values() if SOURCE in p.source_names]
+    products = [p.name for p in res.catalog.products.values() if SOURCE in p.source_names
+                and until is None]  # --until validate: the collect DAG's stages only
     for product in products:
         ref, row = _run("build", home, None, product)
         figures.append(row), _print(row)
@@ -178,6 +181,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="rows per de-identification part (default: YISHU_FANOUT_ROWS)")
     parser.add_argument("--without-free-text", action="store_true",
                         help="drop doctor_note instead of redacting it (no name model)")
+    parser.add_argument("--until", choices=["validate"], help="stop after that stage")
     parser.add_argument("--stage", help=argparse.SUPPRESS)  # the child: one stage
     parser.add_argument("--home", help=argparse.SUPPRESS)
     parser.add_argument("--ref", help=argparse.SUPPRESS)
@@ -196,7 +200,8 @@ def main(argv: list[str] | None = None) -> None:
               f"({os.cpu_count()} CPUs)", flush=True)
         from yishu.settings import load
 
-        bench(args.rows, home, args.parts_of or load().fanout_rows, args.without_free_text)
+        bench(args.rows, home, args.parts_of or load().fanout_rows, args.without_free_text,
+              args.until)
         print(f"load average after:  {open('/proc/loadavg').read().strip()}")
     finally:
         if args.keep:

@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yishu.deid.files import iter_batches
+from yishu.deid.value_counts import ValueCounts, as_text
 
 # Personal identifiers whose presence in a column declared non-personal is drift. Names and
 # addresses are left out: enterprise and hospital names legitimately contain both shapes.
@@ -92,33 +93,51 @@ def scan_column(values: list, scanner, keep=None, context: str = "") -> tuple[Co
     return counts, samples
 
 
+_SLICE = 65_536  # distinct values handed to the scanner at a time
+
+
 class _Tally:
-    """One column's findings so far, over the batches scanned; what chance_entities needs of
-    its values is kept as counts, so the verdict is the one the whole column would get."""
+    """One column's distinct values and their counts, over the batches added; each distinct
+    value is scanned once and what it holds counts as many times as it occurs, so the verdict
+    (chance_entities' shares included) is the one a scan of every row gives."""
 
     def __init__(self):
-        self.counts: Counter = Counter()
-        self.samples: list[str] = []
-        self.texts, self.lengths, self.values, self.scanned = 0, Counter(), 0, 0
+        self.values = ValueCounts()
+        self.found: dict[str, list[str]] = {}  # value -> masked samples of what it holds
+        self.chance: set[str] = set()  # entities found by chance (see chance_entities)
 
-    def add(self, values: list, scanner, keep, context: str) -> None:
-        counts, samples = scan_column(values, scanner, keep, context)
-        self.counts.update(counts)
-        self.samples += samples[:3 - len(self.samples)]
-        texts, lengths = _digit_lengths(values)
-        self.texts += texts
-        self.lengths.update(lengths)
-        self.values += sum(1 for v in values if v is not None)
-        self.scanned += len(values)
-
-    def finding(self) -> dict | None:
-        counts, samples = Counter(self.counts), self.samples
-        if counts and _numbers(self.texts, self.lengths):  # order numbers passing by chance
-            for entity in [e for e, n in counts.items() if n < CHANCE_SHARE * self.values]:
-                del counts[entity]
-                samples = [s for s in samples if not s.startswith(f"{entity}:")]
-        return {"entities": dict(counts), "samples": samples,
-                "scanned": self.scanned} if counts else None
+    def scan(self, scanner, keep, context: str) -> dict | None:
+        values, counts = self.values.result()
+        totals: Counter = Counter()
+        texts, lengths = 0, Counter()
+        for start in range(0, len(values), _SLICE):
+            chunk = values.slice(start, _SLICE)
+            weights = counts.slice(start, _SLICE).to_pylist()
+            items = chunk.to_pylist()
+            for text, n in zip(items, weights, strict=True):
+                text = text.strip()
+                texts += n if text else 0
+                if text and text.isascii() and text.isdigit():
+                    lengths[len(text)] += n
+            possible = None if context else scanner.may_find(chunk)
+            todo = (range(len(items)) if possible is None
+                    else pc.indices_nonzero(possible).to_pylist())
+            found = scanner.find_many([context + items[i] for i in todo])
+            for i, spans in zip(todo, found, strict=True):
+                text = context + items[i]
+                kept = [(s.entity, text[s.start:s.end]) for s in spans if s.end > len(context)]
+                kept = [(e, f) for e, f in kept if not keep or keep(e, f)]
+                for entity, _ in kept:
+                    totals[entity] += weights[i]
+                if kept:
+                    self.found[items[i]] = [masked_sample(e, f) for e, f in kept[:3]]
+        if totals and _numbers(texts, lengths):  # order numbers passing by chance
+            rows = pc.sum(counts).as_py() or 0
+            self.chance = {e for e, n in totals.items() if n < CHANCE_SHARE * rows}
+            for entity in self.chance:
+                del totals[entity]
+        return {"entities": dict(totals), "samples": [],
+                "scanned": self.values.rows} if totals else None
 
 
 class TableScan:
@@ -134,16 +153,30 @@ class TableScan:
 
     def add(self, table: pa.Table | pa.RecordBatch) -> None:
         for name in table.column_names if self.columns is None else self.columns:
-            column = table.column(name)
-            if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
-                column = pc.cast(column, pa.string())
-            tally = self.tallies.setdefault(name, _Tally())
-            tally.add(column.to_pylist(), self.scanner, self.keep, self.context)
+            self.tallies.setdefault(name, _Tally()).values.add(table.column(name))
 
-    def findings(self) -> dict[str, dict]:
-        """{column: {"entities": {...}, "samples": [...], "scanned": n}}, found ones only."""
-        found = {name: tally.finding() for name, tally in self.tallies.items()}
-        return {name: f for name, f in found.items() if f}
+    def findings(self, again) -> dict[str, dict]:
+        """{column: {"entities": {...}, "samples": [...], "scanned": n}}, found ones only.
+        `again()` gives the batches once more, in the same order: the first samples are
+        those of the first rows that hold a finding (read again only when there is one)."""
+        found = {name: tally.scan(self.scanner, self.keep, self.context)
+                 for name, tally in self.tallies.items()}
+        found = {name: f for name, f in found.items() if f}
+        pending = {name: self.tallies[name].found for name in found}
+        for batch in again() if pending else ():
+            for name, values in list(pending.items()):
+                column = as_text(batch.column(name))
+                hits = pc.is_in(column, value_set=pa.array(list(values), pa.string()))
+                for i in pc.indices_nonzero(pc.fill_null(hits, False)).slice(0, 3).to_pylist():
+                    found[name]["samples"] += values[column[i].as_py()]
+                if len(found[name]["samples"]) >= 3:
+                    del pending[name]
+            if not pending:
+                break
+        for name, f in found.items():  # the first three, then those found by chance left out
+            f["samples"] = [s for s in f["samples"][:3] if s.split(":", 1)[0]
+                            not in self.tallies[name].chance]
+        return found
 
 
 def scan_table(table: pa.Table, columns: list[str] | None = None, *, sample_rows: int | None = None,
@@ -155,7 +188,7 @@ def scan_table(table: pa.Table, columns: list[str] | None = None, *, sample_rows
         table = table.take(pa.array([int(i * step) for i in range(sample_rows)]))
     scan = TableScan(columns, entities=entities, keep=keep, context=context)
     scan.add(table)
-    return scan.findings()
+    return scan.findings(lambda: [table])
 
 
 def residual_in_file(path) -> dict[str, dict[str, int]]:

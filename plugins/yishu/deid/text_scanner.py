@@ -60,6 +60,16 @@ def _cjk_outside(text: str, candidates: list) -> int:
     return len(_CJK.findall("".join(parts)))
 
 
+# Regex syntax whose meaning differs between `re` and RE2 (or that RE2 lacks): an escape of a
+# letter or digit (\d is ASCII-only in RE2), `$` (before a final newline in `re`), POSIX
+# classes, {,n}. Escaped punctuation and plain characters mean the same to both.
+_RE2_DIFFERS = re.compile(r"\\[0-9A-Za-z]|\$|\[:|\{,")
+
+
+def _same_in_re2(prefilter: str) -> bool:
+    return bool(prefilter) and not _RE2_DIFFERS.search(prefilter)
+
+
 def _context_re(words) -> re.Pattern | None:
     """One regex for a recognizer's context words: a search of it in a lower-cased window is
     has_context's `any(w in window for w in words)`."""
@@ -137,6 +147,25 @@ class TextScanner:
                 self._finders.append((recognizer.find, entity, context, priority))
         self._groups = [(re.compile(prefilter).search, group)
                         for prefilter, group in groups.items()]
+        self._prefilters = [getattr(p, "pattern", p) for p in groups]
+
+    def may_find(self, texts):
+        """Which texts of an Arrow string array (no nulls) could hold a finding, all tested at
+        once by Arrow (RE2): False only where no pattern's prefilter matches, so find_many of
+        the others is empty. None when that cannot be told: a recognizer has no prefilter (its
+        own find(), a model), or a prefilter might mean something else to RE2 than to `re`."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self._finders or self._models or not all(map(_same_in_re2, self._prefilters)):
+            return None
+        found = pa.array([False] * len(texts), pa.bool_())
+        try:
+            for prefilter in self._prefilters:
+                found = pc.or_(found, pc.match_substring_regex(texts, prefilter))
+        except pa.ArrowInvalid:  # RE2 does not take it (a lookaround): `re` decides
+            return None
+        return found
 
     def _candidates(self, text: str) -> list[tuple[float, int, int, int, int, str]]:
         """(-score, start - end, priority, start, end, entity) above the threshold, overlaps

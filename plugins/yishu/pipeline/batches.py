@@ -22,7 +22,7 @@ from yishu.db.queries import BatchNotFound, get_batch, latest_usable
 from yishu.definitions import Catalog, Source
 from yishu.deid.operators import mask
 from yishu.pipeline.reasons import first_bad_row, without_raw_values
-from yishu.pipeline.validation import typed, typed_columns, validate_snapshot
+from yishu.pipeline.validation import typed, typed_chunks, typed_rows, validate_snapshot
 from yishu.resources import Resources
 from yishu.sources.collect import CollectResult
 from yishu.sources.drift import Drift, retyped
@@ -58,28 +58,31 @@ def _latest_snapshot(res: Resources):
     return snapshot
 
 
-def _add_example_keys(cat: Catalog, source: Source, snapshot: str, results: list) -> None:
+def _add_example_keys(cat: Catalog, source: Source, snapshot: str, results: list,
+                      chunk_rows: int) -> None:
     """Name example failing rows by their key, masked when the key is personal data, so a
     steward can find them without the report ever showing a raw identifier."""
     if not source.key:
         return
     element = cat.elements[source.columns[source.key].element]
     personal = bool(element.pii_entity) or element.security_level in ("L3", "L4")
-    df = typed_columns(cat, source, snapshot, [source.key])  # one column, whatever the size
+    wanted = {i for r in results for i in r.get("example_rows", []) if isinstance(i, int)}
+    key = typed_rows(cat, source, snapshot, source.key, wanted, chunk_rows)  # those rows only
     for r in results:
-        rows = [i for i in r.get("example_rows", []) if i in df.index]
-        keys = df.loc[rows, source.key].astype("string").fillna("<null>").tolist()
+        rows = [i for i in r.get("example_rows", []) if i in key.index]
+        keys = key.loc[rows].astype("string").fillna("<null>").tolist()
         if personal:
             keys = mask(pa.array(keys, pa.string())).to_pylist()
         r["example_keys"] = [f"row {i}: {source.key}={k}" for i, k in zip(rows, keys,
                                                                            strict=True)]
 
 
-def _consistency_frame(cat: Catalog, source: Source, collected: CollectResult) -> pd.DataFrame:
-    """The columns consistency compares (a key and the values next to it), not the table."""
+def _consistency_frames(cat: Catalog, source: Source, collected: CollectResult,
+                        chunk_rows: int):
+    """The columns consistency compares (a key and the values next to it), a chunk at a time."""
     names = sorted({n for _, key, _, here, _ in compared_pairs(cat, source)
                     for n in (key, here)})
-    return typed_columns(cat, source, collected.snapshot, names)
+    return typed_chunks(cat, source, collected.snapshot, names, chunk_rows) if names else iter(())
 
 
 def _quarantine_reason(failures: list[dict]) -> str:
@@ -126,8 +129,10 @@ def validate_and_land(res: Resources, collected: CollectResult) -> Batch:
                                 data_docs_dir=report_dir / "data_docs")
     drift.retyped = checked.retyped
     result = checked.outcome.to_dict()
-    _add_example_keys(cat, source, collected.snapshot, result["results"])
-    consistency = consistency_rate(cat, source, _consistency_frame(cat, source, collected),
+    chunk_rows = res.settings.validate_chunk_rows
+    _add_example_keys(cat, source, collected.snapshot, result["results"], chunk_rows)
+    consistency = consistency_rate(cat, source, _consistency_frames(cat, source, collected,
+                                                                    chunk_rows),
                                    _latest_snapshot(res))
     # a retyped column is a conformity measurement: its failing share lowers the score
     retyped_results = [{"dimension": "conformity", "element_count": r["checked"],

@@ -1,8 +1,8 @@
 """The risk check of a product run, over the de-identified file without reading it whole: the
-residual scan a batch at a time; k-anonymity from the quasi-identifier, subject and sensitive
-columns alone (Arrow group-bys, deid/risk.py); the suppressed rows left out as the file is
-copied again a batch at a time. An aggregate product reads only its group-by and measure
-columns (its output is one row per cell).
+residual scan a batch at a time, each distinct value of a column scanned once (deid/scan.py);
+k-anonymity from the quasi-identifier, subject and sensitive columns alone (Arrow group-bys,
+deid/risk.py); the suppressed rows left out as the file is copied again a batch at a time. An
+aggregate product reads only its group-by and measure columns (its output is one row per cell).
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ def residual(cat, product, path: str | Path) -> tuple[dict, dict]:
     for batch in batches(path):
         for scan in (strong, others, named):
             scan.add(batch)
-    found = strong.findings()
+    again = lambda: batches(path)  # noqa: E731 (the rows again, for the first samples)
+    found = strong.findings(again)
     declared = {}
-    for column, finding in {**others.findings(), **named.findings()}.items():
+    for column, finding in {**others.findings(again), **named.findings(again)}.items():
         if product.columns[column].keep_reason and personal[column].pii_entity == "PERSON":
             declared[column] = {**finding, "keep_reason": product.columns[column].keep_reason}
             continue

@@ -38,10 +38,24 @@ def typed(cat: Catalog, source: Source, df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def typed_columns(cat: Catalog, source: Source, snapshot: str,
-                  columns: list[str]) -> pd.DataFrame:
-    """Only `columns` of the snapshot, typed (for the checks that need a whole column)."""
-    return typed(cat, source, pq.read_table(snapshot, columns=columns).to_pandas())
+def typed_chunks(cat: Catalog, source: Source, snapshot: str, columns: list[str],
+                 chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Only `columns` of the snapshot, typed, a chunk at a time, indexed by row position."""
+    start = 0
+    for batch in pq.ParquetFile(snapshot).iter_batches(batch_size=chunk_rows, columns=columns):
+        df = batch.to_pandas()
+        df.index = pd.RangeIndex(start, start + len(df))
+        start += len(df)
+        yield typed(cat, source, df)
+
+
+def typed_rows(cat: Catalog, source: Source, snapshot: str, column: str, rows: set[int],
+               chunk_rows: int) -> pd.Series:
+    """`column` at the row positions `rows` only (example rows), typed; read a chunk at a time."""
+    wanted = pd.Index(sorted(rows), dtype="int64")
+    picked = [df.loc[df.index.intersection(wanted), column]
+              for df in typed_chunks(cat, source, snapshot, [column], chunk_rows)] if rows else []
+    return pd.concat(picked) if picked else pd.Series([], dtype=object)
 
 
 def _fresh(cat: Catalog, source: Source, df: pd.DataFrame, partition: str,
@@ -84,20 +98,37 @@ def validate_snapshot(cat: Catalog, source: Source, snapshot: str, suite: dict, 
             tally["chunks"] += 1
             for k in keys:
                 if k in df:
-                    pieces[k].append(pa.array(df[k], from_pandas=True))
+                    pieces[k].append(chunks.key_piece(df[k]))
             yield df
+            del df, batch  # the chunk's memory goes before the next is read
         if not tally["chunks"]:  # an empty snapshot still gets its (vacuous) results
             tally["chunks"] = 1
             yield typed(cat, source, file.schema_arrow.empty_table().to_pandas())
 
     uniques: dict[str, tuple[int, list[int]]] = {}
     outcome = chunks.run_chunks(_then(frames(), lambda: uniques.update(
-        {k: chunks.duplicates(_one_type(v)) for k, v in pieces.items() if v})),
-        suite, data_docs_dir=data_docs_dir, uniques=uniques)
+        {k: _duplicates(cat, source, snapshot, k, _one_type(v), chunk_rows)
+         for k, v in pieces.items() if v})), suite, data_docs_dir=data_docs_dir, uniques=uniques)
     timeliness = None
     if tally["dated"]:
         timeliness = tally["fresh"] / tally["rows"] if tally["rows"] else 1.0
     return Checked(outcome, retyped_from_counts(counts), timeliness, tally["chunks"])
+
+
+def _duplicates(cat: Catalog, source: Source, snapshot: str, column: str,
+                values: pa.ChunkedArray, chunk_rows: int) -> tuple[int, list[int]]:
+    """`chunks.duplicates` of a key column kept as `chunks.key_piece`s: for hashes of text, the
+    rows whose hash repeats are read again and only those whose text repeats are counted."""
+    from yishu.standard import chunks
+
+    if values.type != pa.uint64():
+        return chunks.duplicates(values)
+    rows = set(chunks.repeated_rows(values).to_pylist())
+    if not rows:
+        return 0, []
+    text = typed_rows(cat, source, snapshot, column, rows, chunk_rows)
+    return chunks.duplicates(pa.array(text.to_numpy(dtype=object), from_pandas=True),
+                             rows=text.index)
 
 
 def _one_type(pieces: list[pa.Array]) -> pa.ChunkedArray:

@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 from yishu.definitions import Source
 from yishu.settings import Settings
 from yishu.sources import files, raw
+from yishu.sources import snapshot as parquet_snapshot
 from yishu.sources.delivery import Delivery, SourceUnavailable
-from yishu.sources.drift import header_drift, missing_reason
 from yishu.sources.readers import Unreadable
 from yishu.storage import Storage
 
@@ -74,39 +74,6 @@ def why_not_collected(source: Source, partition: str, *, settings: Settings) -> 
     return None
 
 
-def conform(table: pa.Table, source: Source, where: str) -> tuple[pa.Table | None, str | None]:
-    """The declared columns of a parsed table, or why it cannot be used (schema drift: a
-    repeated or missing column stops the batch; an added (unmapped) column never enters the
-    zone and is recorded in the snapshot's metadata for the steward: see `drift.py`)."""
-    names = table.column_names
-    repeated = sorted({c for c in names if names.count(c) > 1})
-    if repeated:
-        return None, (f"{where}: column(s) {repeated} appear more than once in the header: "
-                      "fix the export")
-    drift = header_drift(names, source.columns)
-    if drift.missing_required or drift.missing_optional:
-        return None, missing_reason(drift, where, source.file)
-    table = table.select(list(source.columns))  # undeclared columns never enter the zone
-    if damaged := _control_characters(table):
-        return None, f"{where}: {damaged}: the export is damaged: fix it and deliver it again"
-    return table.replace_schema_metadata({"undeclared_columns": ",".join(drift.added),
-                                          **drift.to_metadata()}), None
-
-
-def _control_characters(table: pa.Table) -> str | None:
-    """A NUL byte or a byte order mark (U+FEFF) inside a value: the mark of a damaged export
-    (files joined together, binary data), never data."""
-    import pyarrow.compute as pc
-
-    for name in table.column_names:
-        for char, what in (("\x00", "a NUL byte"), ("\ufeff", "a byte order mark (U+FEFF)")):
-            hits = pc.match_substring(table[name], char)
-            if count := pc.sum(hits).as_py():
-                row = pc.index(hits, True).as_py() + 1
-                return f"column {name}: {count} value(s) hold {what} (first in data row {row})"
-    return None
-
-
 def collect(source: Source, partition: str, *, settings: Settings, storage: Storage,
             watermarks=None) -> CollectResult:
     """Snapshot the partition into the raw zone (`watermarks`: the per-source store SQL
@@ -125,15 +92,19 @@ def collect(source: Source, partition: str, *, settings: Settings, storage: Stor
         if snapshot.exists():  # complete: written under a temporary name, then renamed
             rows = pq.ParquetFile(snapshot).metadata.num_rows
             return CollectResult(source.name, partition, sha, str(original), str(snapshot), rows)
-    try:
-        table, problem = conform(delivery.read(original), source, delivery.where)
-    except Unreadable as exc:
-        table, problem = None, str(exc)
-    if table is None:
-        return CollectResult(source.name, partition, sha, str(original), None, 0, problem)
     tmp = snapshot.with_name(f".{snapshot.name}.{os.getpid()}.tmp")
     try:
-        pq.write_table(table, tmp)
+        try:
+            if delivery.batches is not None:  # streamed: never the whole table in memory
+                schema, batches = delivery.batches(original)
+            else:
+                table = delivery.read(original)
+                schema, batches = table.schema, iter(table.to_batches())
+            rows, problem = parquet_snapshot.write(schema, batches, source, delivery.where, tmp)
+        except Unreadable as exc:
+            rows, problem = None, str(exc)
+        if problem:
+            return CollectResult(source.name, partition, sha, str(original), None, 0, problem)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         tmp.chmod(0o440)  # the raw zone is bureau-only and immutable
@@ -141,4 +112,4 @@ def collect(source: Source, partition: str, *, settings: Settings, storage: Stor
         raw.fsync_dir(folder)
     finally:
         tmp.unlink(missing_ok=True)
-    return CollectResult(source.name, partition, sha, str(original), str(snapshot), table.num_rows)
+    return CollectResult(source.name, partition, sha, str(original), str(snapshot), rows)

@@ -7,7 +7,7 @@ of the raw file, and a reader from that file to an Arrow table of text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,3 +26,6 @@ class Delivery:
     read: Callable[[Path], pa.Table]  # the stored raw file as a table of text
     # called once the raw bytes are stored (e.g. to keep the SQL watermark reached)
     stored: Callable[[], None] | None = None
+    # the stored raw file as (schema, batches), streamed (readers.read_batches): used instead
+    # of `read` when given, so a large delivery is never one table in memory
+    batches: Callable[[Path], tuple[pa.Schema, Iterator[pa.RecordBatch]]] | None = None

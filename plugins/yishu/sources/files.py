@@ -16,7 +16,7 @@ from yishu.definitions import Source
 from yishu.settings import Settings
 from yishu.sources.delivery import Delivery, SourceUnavailable
 from yishu.sources.raw import file_chunks
-from yishu.sources.readers import read_table
+from yishu.sources.readers import read_batches, read_table
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 SUFFIXES = {"csv": ".csv", "xlsx": ".xlsx", "parquet": ".parquet", "jsonl": ".jsonl"}
@@ -60,6 +60,8 @@ def locate(source: Source, partition: str, settings: Settings) -> Path:
 def fetch(source: Source, partition: str, settings: Settings) -> Delivery:
     path = locate(source, partition, settings)
     suffix = path.suffix.lower() if path.suffix else SUFFIXES[source.format]
+    options = dict(fmt=source.format, where=str(path), encoding=source.encoding,
+                   sheet=source.sheet)
     return Delivery(chunks=file_chunks(path), suffix=suffix, where=str(path),
-                    read=functools.partial(read_table, fmt=source.format, where=str(path),
-                                           encoding=source.encoding, sheet=source.sheet))
+                    read=functools.partial(read_table, **options),
+                    batches=functools.partial(read_batches, **options))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -44,7 +45,35 @@ def read_table(path: Path, fmt: str, *, where: str, encoding: str | None = None,
     raise Unreadable(f"{where}: format '{fmt}' is not supported: use csv, xlsx, parquet, jsonl")
 
 
-def _csv(path: Path, where: str, encoding: str | None) -> pa.Table:
+def read_batches(path: Path, fmt: str, *, where: str, encoding: str | None = None,
+                 sheet: str | None = None) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """The file's schema and its rows a batch at a time, as `read_table` reads them: a CSV is
+    streamed (never whole in memory; a bad row further on raises `Unreadable` as the batches
+    are read); the other formats are read whole and then handed out in batches."""
+    if fmt != "csv":
+        table = read_table(path, fmt, where=where, encoding=encoding, sheet=sheet)
+        return table.schema, iter(table.to_batches())
+    codec, arrow_codec, header = _csv_header(path, where, encoding)
+    try:
+        # Arrow's default block size, as read_csv's: a row over it is refused by both alike
+        reader = pv.open_csv(path, read_options=pv.ReadOptions(encoding=arrow_codec),
+                             convert_options=_csv_convert(header))
+    except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+        raise _csv_unreadable(exc, where, codec) from None
+    except (pa.ArrowNotImplementedError, OSError) as exc:
+        raise Unreadable(f"{where}: not a readable csv file ({exc}): fix the file or "
+                         "the source's `format:`") from None
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from reader
+        except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+            raise _csv_unreadable(exc, where, codec) from None
+    return reader.schema, batches()
+
+
+def _csv_header(path: Path, where: str, encoding: str | None) -> tuple[str, str, list[str]]:
+    """(the encoding as messages name it, the one Arrow decodes with, the header row)."""
     try:
         codec = detect_file(path, encoding)
     except UserInputError as exc:
@@ -56,27 +85,41 @@ def _csv(path: Path, where: str, encoding: str | None) -> pa.Table:
         with open(path, encoding=arrow_codec, newline="") as fh:
             header = next(csv.reader(fh), [])
             header[:1] = [h.removeprefix("\ufeff") for h in header[:1]]
-        return pv.read_csv(path, read_options=pv.ReadOptions(encoding=arrow_codec),
-                           convert_options=pv.ConvertOptions(
-                               column_types=dict.fromkeys(header, pa.string()),
-                               # only an empty unquoted field is null: "NA" or "null" is text
-                               null_values=[""], strings_can_be_null=True,
-                               quoted_strings_can_be_null=False))
     except UnicodeDecodeError as exc:
-        raise Unreadable(f"{where}: not valid {codec} (byte {exc.start} of a block): re-export "
-                         f"the file as {codec} or set `encoding:` in the source") from None
+        raise _csv_unreadable(exc, where, codec) from None
     except csv.Error as exc:
         raise Unreadable(f"{where}: the header row is not readable CSV ({exc}): fix the "
                          "file") from None
-    except pa.ArrowInvalid as exc:
-        if "invalid UTF8" in str(exc):
-            raise Unreadable(f"{where}: not valid {codec} ({exc}): the file mixes encodings "
-                             "or was cut short: re-export it whole in one encoding") from None
-        if "straddling" in str(exc):
-            raise Unreadable(f"{where}: malformed CSV: a field or row runs over many megabytes "
-                             "(an unclosed quote, or a huge value): fix the file") from None
-        raise Unreadable(f"{where}: malformed CSV ({exc}): fix the file and collect again") \
-            from None
+    return codec, arrow_codec, header
+
+
+def _csv_convert(header: list[str]) -> pv.ConvertOptions:
+    return pv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
+                             # only an empty unquoted field is null: "NA" or "null" is text
+                             null_values=[""], strings_can_be_null=True,
+                             quoted_strings_can_be_null=False)
+
+
+def _csv_unreadable(exc: Exception, where: str, codec: str) -> Unreadable:
+    if isinstance(exc, UnicodeDecodeError):
+        return Unreadable(f"{where}: not valid {codec} (byte {exc.start} of a block): re-export "
+                          f"the file as {codec} or set `encoding:` in the source")
+    if "invalid UTF8" in str(exc):
+        return Unreadable(f"{where}: not valid {codec} ({exc}): the file mixes encodings "
+                          "or was cut short: re-export it whole in one encoding")
+    if "straddling" in str(exc):
+        return Unreadable(f"{where}: malformed CSV: a field or row runs over many megabytes "
+                          "(an unclosed quote, or a huge value): fix the file")
+    return Unreadable(f"{where}: malformed CSV ({exc}): fix the file and collect again")
+
+
+def _csv(path: Path, where: str, encoding: str | None) -> pa.Table:
+    codec, arrow_codec, header = _csv_header(path, where, encoding)
+    try:
+        return pv.read_csv(path, read_options=pv.ReadOptions(encoding=arrow_codec),
+                           convert_options=_csv_convert(header))
+    except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+        raise _csv_unreadable(exc, where, codec) from None
 
 
 def cell_text(value) -> str | None:

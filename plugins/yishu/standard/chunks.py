@@ -11,6 +11,7 @@ chunks): its counts come from an Arrow check over the whole key column, given by
 
 from __future__ import annotations
 
+import gc
 import pathlib
 from collections.abc import Iterable
 from dataclasses import replace
@@ -51,14 +52,40 @@ def unique_columns(suite: dict) -> list[str]:
                    if e["type"] == UNIQUE and "column" in (e.get("kwargs") or {})})
 
 
-def duplicates(values: pa.ChunkedArray | pa.Array) -> tuple[int, list[int]]:
+def key_piece(values) -> pa.Array:
+    """A chunk of a unique column as the check keeps it until the end: numbers as they are,
+    text as a 64-bit hash (8 bytes a row, whatever the text's length); nulls stay null. Two
+    texts may share a hash: the rows whose hash repeats are told apart by their values
+    (`duplicates` of just those rows, read again)."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(values.dtype):  # (text is `str` in pandas 3, not object)
+        return pa.array(values, from_pandas=True)
+    hashes = pd.util.hash_array(values.to_numpy(dtype=object))
+    return pa.array(hashes, pa.uint64(), mask=values.isna().to_numpy())
+
+
+def repeated_rows(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """The row positions of the non-null values that occur more than once."""
+    present = values.drop_null()
+    if pa.types.is_integer(present.type):  # hashes, integers: sorted in place of a hash table
+        import numpy as np  # (value_counts of 10M distinct keys costs a gigabyte, a sort 80 MB)
+
+        ordered = np.sort(present.to_numpy())
+        repeated = pa.array(np.unique(ordered[1:][ordered[1:] == ordered[:-1]]), present.type)
+    else:
+        counts = pc.value_counts(present)
+        repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    return pc.indices_nonzero(pc.fill_null(pc.is_in(values, value_set=repeated), False))
+
+
+def duplicates(values: pa.ChunkedArray | pa.Array, rows=None) -> tuple[int, list[int]]:
     """(rows whose non-null value occurs more than once, the first such row positions):
-    GE's `expect_column_values_to_be_unique` over the whole column at once."""
-    counts = pc.value_counts(values.drop_null())
-    repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
-    flagged = pc.fill_null(pc.is_in(values, value_set=repeated), False)
-    rows = pc.indices_nonzero(flagged)
-    return len(rows), rows.slice(0, EXAMPLE_ROWS).to_pylist()
+    GE's `expect_column_values_to_be_unique` over the whole column at once. `rows`: the
+    row position of each value, when `values` are some rows of the column only."""
+    found = repeated_rows(values)
+    first = found.slice(0, EXAMPLE_ROWS).to_pylist()
+    return len(found), first if rows is None else [int(rows[i]) for i in first]
 
 
 def _add(total: ExpectationOutcome, part: ExpectationOutcome) -> ExpectationOutcome:
@@ -97,7 +124,12 @@ def run_chunks(frames: Iterable, suite: dict, *, data_docs_dir: pathlib.Path | N
     totals: list[ExpectationOutcome] | None = None
     last = None
     for frame in frames:
+        # a GE run holds its frame in reference cycles: the previous one is let go and
+        # collected before the next, so memory is one chunk's, not the chunks' sum
+        last = None
+        gc.collect()
         last = validate_frame(frame, suite)
+        del frame
         parts = last.outcomes()
         totals = parts if totals is None else [_add(t, p) for t, p in zip(totals, parts,
                                                                             strict=True)]

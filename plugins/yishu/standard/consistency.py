@@ -4,7 +4,7 @@ the values with the authoritative source's latest usable batch and count disagre
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -28,11 +28,13 @@ def compared_pairs(cat: Catalog, source: Source):
             yield authority, here_key, authority.key, col.name, there
 
 
-def consistency_rate(cat: Catalog, source: Source, df: pd.DataFrame,
+def consistency_rate(cat: Catalog, source: Source, frames: Iterable[pd.DataFrame],
                      latest_snapshot: Callable[[str], Path | None]) -> dict:
-    """`latest_snapshot(source)` gives the Parquet snapshot of a source's latest usable batch
-    (None if it has none): the caller knows where batches are kept."""
-    checks, compared, disagreed = [], 0, 0
+    """`frames`: the compared columns a chunk at a time (indexed by row position), so the
+    source is never read whole; the counts add up over chunks. `latest_snapshot(source)` gives
+    the Parquet snapshot of a source's latest usable batch (None if it has none): the caller
+    knows where batches are kept."""
+    checks, refs = [], {}
     for authority, here_key, there_key, here, there in compared_pairs(cat, source):
         snapshot = latest_snapshot(authority.name)
         if snapshot is None:
@@ -40,17 +42,23 @@ def consistency_rate(cat: Catalog, source: Source, df: pd.DataFrame,
                            "note": "no usable batch of the authoritative source yet"})
             continue
         ref = pq.read_table(snapshot, columns=[there_key, there]).to_pandas()
-        ref = ref.drop_duplicates(there_key).set_index(there_key)[there]
-        pairs = df[[here_key, here]].dropna()
-        expected = pairs[here_key].map(ref)
-        known = expected.notna()
-        bad = int((pairs.loc[known, here] != expected[known]).sum())
-        compared += int(known.sum())
-        disagreed += bad
-        examples = pairs.loc[known & (pairs[here] != expected)].index[:5].tolist()
+        refs[len(checks)] = (here_key, here, ref.drop_duplicates(there_key).set_index(
+            there_key)[there])
         checks.append({"column": here, "authority": authority.name,
-                       "authority_column": there, "key": here_key, "compared": int(known.sum()),
-                       "disagreed": bad, "unknown_keys": int((~known).sum()),
-                       "example_rows": [str(i) for i in examples]})
+                       "authority_column": there, "key": here_key, "compared": 0,
+                       "disagreed": 0, "unknown_keys": 0, "example_rows": []})
+    for df in frames if refs else ():
+        for i, (here_key, here, ref) in refs.items():
+            pairs = df[[here_key, here]].dropna()
+            expected = pairs[here_key].map(ref)
+            known = expected.notna()
+            check = checks[i]
+            check["compared"] += int(known.sum())
+            check["disagreed"] += int((pairs.loc[known, here] != expected[known]).sum())
+            check["unknown_keys"] += int((~known).sum())
+            examples = pairs.loc[known & (pairs[here] != expected)].index[:5].tolist()
+            check["example_rows"] = (check["example_rows"] + [str(r) for r in examples])[:5]
+    compared = sum(c.get("compared", 0) for c in checks)
+    disagreed = sum(c.get("disagreed", 0) for c in checks)
     rate = 1 - disagreed / compared if compared else None
     return {"rate": rate, "checks": checks}
