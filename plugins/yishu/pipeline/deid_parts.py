@@ -24,20 +24,23 @@ from yishu.pipeline.row_groups import BATCH_ROWS, ROW_GROUP_ROWS, RowGroupWriter
 DEIDENTIFIED = "deidentified.parquet"
 IN_SCOPE = "in_scope.parquet"
 PART = "deidentified.part-{:05d}.parquet"
+ONE_PART = {"index": 0, "row_groups": None}  # the whole run, read from its source
 
 
 def split(product: Product, read: Reader, columns: list[str], rows: int, part_rows: int,
-          work: Path) -> list[dict]:
+          work: Path, joined: bool = False) -> list[dict]:
     """The parts of a run of `rows` rows in scope: `{index, row_groups}`, where `row_groups` is
-    the [first, end) range of the in-scope file a part reads, or None for a run of one part."""
-    if rows <= part_rows:
-        return [{"index": 0, "row_groups": None}]
+    the [first, end) range of the in-scope file a part reads, or None for a run of one part.
+    A join (`joined`) is written to the in-scope file even for one part, so that its part reads
+    it there instead of joining the sources again."""
+    if not rows or (rows <= part_rows and not joined):
+        return [dict(ONE_PART)]
     schema, group_rows = None, min(ROW_GROUP_ROWS, part_rows)  # memory: one row group
     with RowGroupWriter(work / IN_SCOPE, rows=group_rows) as writer:
         for batch in in_scope(product, read, columns):
             schema = schema or batch.schema
             writer.write(batch)
-        writer.close(schema)  # never empty here: rows > part_rows >= 1
+        writer.close(schema)  # never empty here: rows >= 1
     groups = pq.ParquetFile(work / IN_SCOPE).metadata.num_row_groups
     per_part = max(1, round(part_rows / group_rows))
     return [{"index": n, "row_groups": [first, min(first + per_part, groups)]}

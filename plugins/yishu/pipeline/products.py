@@ -124,7 +124,7 @@ def deidentify_plan(res: Resources, ref: ProductRef) -> tuple[ProductRef, list[d
     column policy runs in (pipeline/deid_parts.py); a blocked run still has one part, which
     passes it on."""
     if ref.blocked:
-        return ref, [{"index": 0, "row_groups": None}]
+        return ref, [dict(deid_parts.ONE_PART)]
     cat = res.catalog
     product = cat.products[ref.product]
     read, names, rows, joined = product_deid.reader(cat, product, list(ref.inputs))
@@ -138,10 +138,10 @@ def deidentify_plan(res: Resources, ref: ProductRef) -> tuple[ProductRef, list[d
         ref = _block(res, ref, f"drift: personal data found in column(s) declared "
                           f"{'/'.join(product_deid.DRIFT_LEVELS)} ({_findings(drift)}): declare "
                           "the element's level and pii_entity in elements.yaml, or fix the source")
-        return ref, [{"index": 0, "row_groups": None}]
+        return ref, [dict(deid_parts.ONE_PART)]
     columns = product_deid.needed_columns(product)
     return ref, deid_parts.split(product, read, columns, rows, res.settings.fanout_rows,
-                                 _work_dir(res, ref))
+                                 _work_dir(res, ref), joined=joined is not None)
 
 
 def deidentify_part(res: Resources, ref: ProductRef, part: dict) -> dict:
@@ -319,7 +319,7 @@ def _unchanged(res: Resources, ref: ProductRef, existing: ProductVersion) -> Pro
 def _clean_work(res: Resources, ref: ProductRef) -> None:
     """Drop the run's intermediate tables once it is over; its report stays (the steward's
     copy of the smallest classes)."""
-    for name in ("deidentified.parquet", "final.parquet"):
+    for name in (deid_parts.DEIDENTIFIED, "final.parquet"):
         _work(res, ref, name).unlink(missing_ok=True)
     for path in deid_parts.work_files(_work_dir(res, ref)):
         path.unlink(missing_ok=True)
