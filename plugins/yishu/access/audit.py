@@ -21,7 +21,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import Connection, bindparam, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from yishu.access import checkpoint
@@ -36,6 +36,16 @@ GENESIS = "0" * 64
 _ENTRIES = AuditEntry.__table__
 _HEAD = AuditHead.__table__
 _PENDING = "yishu.audit.pending_head"  # Session.info key: the head to sign after commit
+
+# built once: building a statement (coercing its clauses) cost more CPU than running it
+_LOCK_HEAD = (update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq)
+              .returning(_HEAD.c.seq, _HEAD.c.hash))
+_ADD_HEAD = insert(_HEAD).values(id=1, seq=0, hash=None)
+_LAST = select(_ENTRIES.c.seq, _ENTRIES.c.hash).order_by(_ENTRIES.c.seq.desc()).limit(1)
+_HASH_AT = select(_ENTRIES.c.hash).where(_ENTRIES.c.seq == bindparam("at_seq"))
+_SET_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"),
+                                                         hash=bindparam("new_hash"))
+_ADD_ENTRIES = insert(_ENTRIES).returning(_ENTRIES.c.seq, sort_by_parameter_order=True)
 
 
 class AuditRefused(UserInputError):
@@ -73,24 +83,22 @@ def current_actor() -> str:
         return "unknown"
 
 
-def _lock(session: Session):
+def _lock(session: Session | Connection):
     """Take the writers' lock: an UPDATE of the one head row (a row lock on PostgreSQL, the
     write lock on SQLite), so the head read next is the latest and stays so until commit.
     Returns the row's (seq, hash): the head the database last wrote."""
-    remembered = session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq)
-                                 .returning(_HEAD.c.seq, _HEAD.c.hash)).first()
+    remembered = session.execute(_LOCK_HEAD).first()
     if remembered is None:  # a database made without the migrations' row
-        session.execute(insert(_HEAD).values(id=1, seq=0, hash=None))
+        session.execute(_ADD_HEAD)
     return remembered
 
 
-def _last(session: Session):
+def _last(session: Session | Connection):
     """(seq, hash) of the latest entry, or None."""
-    return session.execute(select(_ENTRIES.c.seq, _ENTRIES.c.hash)
-                           .order_by(_ENTRIES.c.seq.desc()).limit(1)).first()
+    return session.execute(_LAST).first()
 
 
-def lock(res: Resources, session: Session, adopt_unsigned: bool = False):
+def lock(res: Resources, session: Session | Connection, adopt_unsigned: bool = False):
     """Take the writers' lock in the caller's transaction and check the log reaches its signed
     head (else `AuditRefused`); returns the latest entry's (seq, hash), or None. Acts that must
     not happen unrecorded call it before they change anything outside the database
@@ -101,7 +109,8 @@ def lock(res: Resources, session: Session, adopt_unsigned: bool = False):
     return last
 
 
-def _guard(res: Resources, session: Session, last, remembered, adopt_unsigned: bool) -> None:
+def _guard(res: Resources, session: Session | Connection, last, remembered,
+           adopt_unsigned: bool) -> None:
     """Refuse to extend a log that does not reach its signed head, or whose head could not be
     signed afterwards."""
     if remembered is not None and remembered.seq > (last.seq if last else 0):
@@ -137,7 +146,7 @@ def _guard(res: Resources, session: Session, last, remembered, adopt_unsigned: b
     if (signed.seq, signed.hash) == (0, GENESIS):  # the empty log's head: every log extends it
         return
     found = (last.hash if last is not None and last.seq == signed.seq else  # the usual case
-             session.scalar(select(_ENTRIES.c.hash).where(_ENTRIES.c.seq == signed.seq)))
+             session.scalar(_HASH_AT, {"at_seq": signed.seq}))
     if found != signed.hash:
         raise AuditRefused(
             f"the audit log no longer holds its signed head (entry {signed.seq}): entries were "
@@ -177,9 +186,9 @@ def _row(prev: str, action: str, subject: str, detail: dict | None, actor: str |
             "prev_hash": prev, "hash": digest(prev, at, actor, action, subject, detail)}
 
 
-def _remember_head(session: Session, seq: int, head_hash: str) -> None:
+def _remember_head(session: Session | Connection, seq: int, head_hash: str) -> None:
     """The head row, in the same transaction: a later cut of the log shows against it."""
-    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=head_hash))
+    session.execute(_SET_HEAD, {"new_seq": seq, "new_hash": head_hash})
 
 
 def _sign_committed_head(session: Session) -> None:
@@ -287,17 +296,16 @@ def _commit_group(res: Resources, group: _Group) -> None:
     """The group's entries in one transaction: one check of the log, one INSERT of every entry
     (their seq numbers returned in order), one update of the head row."""
     try:
-        with queued(res), res.db.session() as s:
-            last = lock(res, s)  # the log is checked once for the whole group
+        # a plain connection, not an ORM session: these are SQL statements only
+        with queued(res), res.db.connect() as c:
+            last = lock(res, c)  # the log is checked once for the whole group
             prev, rows = last.hash if last else GENESIS, []
             for w in group.members:
                 rows.append(_row(prev, *w.args))
                 prev = rows[-1]["hash"]
-            seqs = s.execute(insert(_ENTRIES).returning(_ENTRIES.c.seq,
-                                                        sort_by_parameter_order=True),
-                             rows).scalars().all()
-            _remember_head(s, seqs[-1], prev)
-            s.commit()
+            seqs = c.execute(_ADD_ENTRIES, rows).scalars().all()
+            _remember_head(c, seqs[-1], prev)
+            c.commit()
         for w, seq, row in zip(group.members, seqs, rows, strict=True):
             w.entry = AuditEntry(seq=seq, **row)  # what `record` returns: not in a session
     except BaseException as exc:  # none of them was recorded

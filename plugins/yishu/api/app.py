@@ -91,13 +91,12 @@ def create_app(res: Resources | None = None, *, inside_airflow: bool = False) ->
     def products(request: Request, grant: Grant = Depends(grant_of)):
         res = resources()
         listed = []
-        for name in offer.licensed_products(res, grant):
-            allowed = offer.deliverable(offer.versions(res, grant, name))
+        for name, numbers in offer.deliverable_numbers(res, grant).items():
             product = res.catalog.products[name]
             listed.append({"product": name, "title_zh": product.title_zh,
                            "title_en": product.title_en, "zone": product.zone,
-                           "latest_version": allowed[-1].version if allowed else None,
-                           "versions": len(allowed)})
+                           "latest_version": numbers[-1] if numbers else None,
+                           "versions": len(numbers)})
         served(request, grant)
         return {"scenario": grant.scenario, "zone": grant.zone,
                 "max_level": grant.max_level, "products": listed}

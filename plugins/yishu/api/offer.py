@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi.responses import FileResponse
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from yishu.access import audit, metering
 from yishu.access.tokens import AccessDenied, Grant
@@ -60,6 +60,25 @@ def version(res: Resources, grant: Grant, product: str, number: int) -> ProductV
         raise AccessDenied(403, "withdrawn_version", f"'{product}' v{number} was withdrawn: "
                            f"{found.withdrawn_reason}", "use a later version (GET "
                            f"/api/v1/products/{product}/versions) and stop using this one")
+    return found
+
+
+# the listing's one query (every listing runs it): numbers and levels only, no vouchers
+_VERSIONS = ProductVersion.__table__
+_DELIVERABLE = (select(_VERSIONS.c.product, _VERSIONS.c.version, _VERSIONS.c.security_level)
+                .where(_VERSIONS.c.product.in_(bindparam("names", expanding=True)),
+                       _VERSIONS.c.withdrawn_at.is_(None))
+                .order_by(_VERSIONS.c.product, _VERSIONS.c.version))
+
+
+def deliverable_numbers(res: Resources, grant: Grant) -> dict[str, list[int]]:
+    """Every licensed product with the numbers of the versions this licence may receive now,
+    oldest first: `deliverable(versions(...))` of each product, in one query."""
+    found: dict[str, list[int]] = {name: [] for name in licensed_products(res, grant)}
+    with res.db.connect() as c:
+        for row in c.execute(_DELIVERABLE, {"names": list(found)}):
+            if _level_ok(row.security_level, grant):
+                found[row.product].append(row.version)
     return found
 
 

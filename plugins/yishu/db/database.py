@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -89,12 +89,23 @@ class Database:
     def __init__(self, url: str, prepare: Callable[[], None] | None = None):
         self.url = url
         self._prepare = prepare  # run before the first connection (creates the state folder)
+        self._engine: Engine | None = None  # kept: every request opens a session
 
     def session(self) -> Session:
-        if self._prepare is not None:
-            self._prepare()
-            self._prepare = None
-        return Session(_engine(self.url), expire_on_commit=False)
+        return Session(self.engine(), expire_on_commit=False)
+
+    def connect(self) -> Connection:
+        """A plain connection, for the hot paths that run SQL statements only (an ORM session
+        costs more CPU than their queries)."""
+        return self.engine().connect()
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            if self._prepare is not None:
+                self._prepare()
+                self._prepare = None
+            self._engine = _engine(self.url)
+        return self._engine
 
     def upsert(self, model, keys: dict, **fields):
         """Insert or update the one row of `model` with these key values (reruns are safe)."""
