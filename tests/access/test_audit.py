@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import delete, select, update
 
-from yishu.access import audit, integrity
+from yishu.access import audit, audit_group, integrity
 from yishu.access.audit import AuditEntry
 from yishu.db.database import Database
 from yishu.db.models import AuditHead, Batch
@@ -20,7 +20,7 @@ def _kinds(res):
 
 
 def _fill(res, n=3, action="batch.release"):
-    return [audit.record(res, action, f"s/{i}", {"reason": "ok"}, actor="steward")
+    return [audit_group.record(res, action, f"s/{i}", {"reason": "ok"}, actor="steward")
             for i in range(n)]
 
 
@@ -70,7 +70,7 @@ def test_a_renumbered_entry_is_detected(fresh_res, seq, new):
     damage = integrity.verify(fresh_res)
     assert damage and damage[0].kind in (integrity.DELETED, integrity.TAIL_CUT), damage
     with pytest.raises(audit.AuditRefused):
-        audit.record(fresh_res, "reidentify", "x")
+        audit_group.record(fresh_res, "reidentify", "x")
 
 
 def test_a_deleted_entry_breaks_the_chain(fresh_res):
@@ -92,7 +92,7 @@ def test_a_cut_tail_is_detected_by_the_signed_head(fresh_res):
     _cut_last(fresh_res)
     assert _kinds(fresh_res) == [(integrity.TAIL_CUT, 3)]
     with pytest.raises(audit.AuditRefused):  # fail closed: no new entry
-        audit.record(fresh_res, "reidentify", "x")
+        audit_group.record(fresh_res, "reidentify", "x")
 
 
 def test_a_tail_cut_also_in_the_head_row_is_still_detected(fresh_res):
@@ -112,7 +112,7 @@ def test_a_database_swapped_for_an_older_copy_is_detected(fresh_res, tmp_path):
     older = dataclasses.replace(fresh_res, db=Database(f"sqlite:///{tmp_path / 'old.db'}"))
     assert _kinds(older) == [(integrity.SWAPPED, 3)]
     with pytest.raises(audit.AuditRefused):
-        audit.record(older, "batch.release", "s/9")
+        audit_group.record(older, "batch.release", "s/9")
 
 
 def test_a_consistently_rewritten_chain_is_detected(fresh_res):
@@ -135,11 +135,11 @@ def test_a_forged_or_missing_checkpoint_is_detected(fresh_res):
     path.write_text(json.dumps({**signed, "seq": 2}))  # an older head without its signature
     assert [k for k, _ in _kinds(fresh_res)] == [integrity.BAD_CHECKPOINT]
     with pytest.raises(audit.AuditRefused, match="does not verify"):
-        audit.record(fresh_res, "reidentify", "x")
+        audit_group.record(fresh_res, "reidentify", "x")
     path.unlink()
     assert [k for k, _ in _kinds(fresh_res)] == [integrity.NO_CHECKPOINT]
     with pytest.raises(audit.AuditRefused, match="no signed head"):
-        audit.record(fresh_res, "reidentify", "x")
+        audit_group.record(fresh_res, "reidentify", "x")
 
 
 def test_timestamps_are_hashed_in_utc_whatever_the_database_returns(fresh_res):
@@ -155,7 +155,7 @@ def test_timestamps_are_hashed_in_utc_whatever_the_database_returns(fresh_res):
 def test_a_second_successor_of_the_same_entry_is_refused(fresh_res):
     from sqlalchemy.exc import IntegrityError
 
-    first = audit.record(fresh_res, "x", "a", actor="t")
+    first = audit_group.record(fresh_res, "x", "a", actor="t")
     with fresh_res.db.session() as s:
         s.add(AuditEntry(at=first.at, actor="t", action="x", subject="fork", detail={},
                          prev_hash=first.prev_hash, hash="f" * 64))
@@ -194,7 +194,7 @@ def test_a_removed_decision_entry_is_named(fresh_res):
 
     _quarantined(fresh_res)
     batches.review(fresh_res, "s", "2026-11-01", "released", "checked", "abababab")
-    audit.record(fresh_res, "reidentify", "later")
+    audit_group.record(fresh_res, "reidentify", "later")
     with fresh_res.db.session() as s:  # the decision's entry, in the middle of the log
         s.execute(delete(AuditEntry).where(AuditEntry.action == "batch.release"))
         s.commit()
@@ -236,7 +236,7 @@ def test_a_log_older_than_checkpoints_is_signed_by_repair(fresh_res):
     settled = integrity.repair(fresh_res, "upgrade: log reviewed by the security officer")
     assert [d.kind for d in settled] == [integrity.NO_CHECKPOINT]
     assert integrity.verify(fresh_res) == []
-    audit.record(fresh_res, "reidentify", "after the upgrade")
+    audit_group.record(fresh_res, "reidentify", "after the upgrade")
     assert integrity.verify(fresh_res) == []
 
 
@@ -257,7 +257,7 @@ def test_concurrent_writers_keep_one_chain(fresh_res):
 
     def write(worker):
         for i in range(6):
-            audit.record(fresh_res, "reidentify", f"w{worker}/{i}", actor="bureau")
+            audit_group.record(fresh_res, "reidentify", f"w{worker}/{i}", actor="bureau")
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(write, range(4)))
@@ -270,13 +270,13 @@ def test_entries_cut_after_the_signed_head_are_noticed_and_refused(fresh_res, mo
 
     _fill(fresh_res, 2, action="reidentify")
     monkeypatch.setattr(checkpoint, "write", lambda *a: False)  # as if killed before signing
-    audit.record(fresh_res, "reidentify", "unsigned")
+    audit_group.record(fresh_res, "reidentify", "unsigned")
     monkeypatch.undo()
     assert integrity.verify(fresh_res) == []  # an honest crash is no damage
     _cut_last(fresh_res)  # the unsigned entry, which the signed head cannot vouch for
     assert _kinds(fresh_res) == [(integrity.TAIL_CUT, 3)]
     with pytest.raises(audit.AuditRefused, match="entries were deleted"):
-        audit.record(fresh_res, "reidentify", "would sign over the cut")
+        audit_group.record(fresh_res, "reidentify", "would sign over the cut")
 
 
 def test_a_writer_between_the_first_commit_and_its_signature_is_no_tampering(fresh_res,
@@ -288,10 +288,10 @@ def test_a_writer_between_the_first_commit_and_its_signature_is_no_tampering(fre
     write = checkpoint.write
     monkeypatch.setattr(checkpoint, "write",
                         lambda path, seq, *a: False if seq == 1 else write(path, seq, *a))
-    audit.record(fresh_res, "reidentify", "z/1", actor="b")
+    audit_group.record(fresh_res, "reidentify", "z/1", actor="b")
     assert json.loads(fresh_res.storage.audit_checkpoint().read_text())["seq"] == 0
     assert integrity.verify(fresh_res) == []
-    audit.record(fresh_res, "reidentify", "z/2", actor="b")
+    audit_group.record(fresh_res, "reidentify", "z/2", actor="b")
     assert json.loads(fresh_res.storage.audit_checkpoint().read_text())["seq"] == 2
     assert integrity.verify(fresh_res) == []
 
@@ -304,7 +304,7 @@ def test_first_writers_at_once_all_record(fresh_res):
     def write(i):
         start.wait()
         try:
-            audit.record(fresh_res, "reidentify", f"z/{i}", actor="b")
+            audit_group.record(fresh_res, "reidentify", f"z/{i}", actor="b")
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

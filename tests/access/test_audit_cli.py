@@ -7,7 +7,7 @@ import pyarrow as pa
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from yishu.access import audit, integrity
+from yishu.access import audit, audit_group, integrity
 from yishu.access.audit import AuditEntry
 from yishu.cli import app
 from yishu.db.database import Database
@@ -26,7 +26,7 @@ def _yishu(res, *args):
 
 def _fill(res, n=3):
     for i in range(n):
-        audit.record(res, "reidentify", f"zone: {i}", {"reason": "court order"}, actor="b")
+        audit_group.record(res, "reidentify", f"zone: {i}", {"reason": "court order"}, actor="b")
 
 
 def _publication_without_entry(res, version=1, key_res=None):

@@ -131,8 +131,8 @@ def test_public_key_and_openapi_need_no_token(world):
 
 
 def test_a_refusal_being_audited_does_not_hold_up_other_requests(world, monkeypatch):
-    # the refusal's entry waits for a commit and a signed head: on the event loop, every
-    # other request of the worker would wait with it
+    # the refusal's entry waits for a commit and a signed head: were the event loop to wait
+    # for it, every other request of the worker would wait with it
     import asyncio
     import threading
 
@@ -141,15 +141,14 @@ def test_a_refusal_being_audited_does_not_hold_up_other_requests(world, monkeypa
     from yishu.access import audit
 
     entered, release, released_by_test = threading.Event(), threading.Event(), []
-    record = audit.record
+    real_sign = audit.sign_head
 
-    def slow_record(res, action, *args, **kwargs):
-        if action == "api.refuse":
-            entered.set()
-            released_by_test.append(release.wait(5))
-        return record(res, action, *args, **kwargs)
+    def slow_sign(res, seq, head_hash):  # the refusal's head is signed only when released
+        entered.set()
+        released_by_test.append(release.wait(5))
+        real_sign(res, seq, head_hash)
 
-    monkeypatch.setattr(audit, "record", slow_record)
+    monkeypatch.setattr(audit, "sign_head", slow_sign)
 
     async def requests():
         transport = httpx.ASGITransport(app=world.client.app)

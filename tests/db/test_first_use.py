@@ -56,10 +56,10 @@ def test_a_writer_waits_for_a_long_held_write_lock(fresh_res):
     # outlast pysqlite's default 5 s, and the other run must wait, not fail "database is locked"
     from sqlalchemy import update
 
-    from yishu.access import audit
+    from yishu.access import audit_group
     from yishu.db.models import AuditHead
 
-    audit.record(fresh_res, "reidentify", "z/0", actor="b")
+    audit_group.record(fresh_res, "reidentify", "z/0", actor="b")
     held, done = threading.Event(), []
 
     def slow_publisher():
@@ -72,6 +72,6 @@ def test_a_writer_waits_for_a_long_held_write_lock(fresh_res):
     holder = threading.Thread(target=slow_publisher)
     holder.start()
     held.wait()
-    done.append(audit.record(fresh_res, "reidentify", "z/1", actor="b").seq)
+    done.append(audit_group.record(fresh_res, "reidentify", "z/1", actor="b").seq)
     holder.join()
     assert done == [2]

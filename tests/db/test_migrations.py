@@ -28,7 +28,7 @@ def test_a_log_written_before_checkpoints_upgrades_and_is_signed_by_repair(fresh
     import pytest
     from sqlalchemy import text
 
-    from yishu.access import audit, integrity
+    from yishu.access import audit, audit_group, integrity
 
     fresh_res.settings.home.mkdir(parents=True)
     engine = create_engine(fresh_res.settings.db_url)
@@ -51,6 +51,6 @@ def test_a_log_written_before_checkpoints_upgrades_and_is_signed_by_repair(fresh
     engine.dispose()
     assert [d.kind for d in integrity.verify(fresh_res)] == [integrity.NO_CHECKPOINT]
     with pytest.raises(audit.AuditRefused, match="no signed head"):
-        audit.record(fresh_res, "reidentify", "x")
+        audit_group.record(fresh_res, "reidentify", "x")
     integrity.repair(fresh_res, "upgrade to checkpoints: log reviewed")
     assert integrity.verify(fresh_res) == []

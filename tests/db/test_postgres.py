@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from yishu.access import audit, integrity
+from yishu.access import audit, audit_group, integrity
 from yishu.db.database import Database, migrate
 from yishu.db.reservations import reserve_version
 from yishu.resources import Resources
@@ -27,14 +27,14 @@ def test_migrations_and_audit_chain_on_postgresql(pg_url, pg_res):
     assert {"batches", "product_versions", "product_runs", "audit_log", "audit_head",
             "version_reservations"} <= set(inspect(engine).get_table_names())
     for i in range(3):
-        audit.record(pg_res, "product.publish", f"open/p/v{i}", {"rows": i}, actor="bureau")
+        audit_group.record(pg_res, "product.publish", f"open/p/v{i}", {"rows": i}, actor="bureau")
     assert integrity.verify(pg_res) == []
     assert [e.subject for e in audit.entries(pg_res.db)][-3:] == ["open/p/v0", "open/p/v1",
                                                                   "open/p/v2"]
 
 
 def test_a_session_in_another_time_zone_verifies_the_same_log(pg_url, pg_res):
-    audit.record(pg_res, "reidentify", "tz", actor="bureau")
+    audit_group.record(pg_res, "reidentify", "tz", actor="bureau")
     shanghai_url = pg_url + "&options=-c%20TimeZone%3DAsia/Shanghai"
     with create_engine(shanghai_url).connect() as c:
         assert c.execute(text("SHOW TimeZone")).scalar() == "Asia/Shanghai"
@@ -47,7 +47,7 @@ def test_a_session_in_another_time_zone_verifies_the_same_log(pg_url, pg_res):
 def test_concurrent_writers_keep_one_chain_on_postgresql(pg_res):
     def write(worker):
         for i in range(8):
-            audit.record(pg_res, "reidentify", f"w{worker}/{i}", actor="bureau")
+            audit_group.record(pg_res, "reidentify", f"w{worker}/{i}", actor="bureau")
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(write, range(4)))
@@ -86,14 +86,13 @@ def test_operators_licences_and_tokens_on_postgresql(pg_res):
 def test_a_group_of_entries_commits_in_order_on_postgresql(pg_res):
     # one INSERT of the whole group, its seq numbers returned in the group's order
     before = len(audit.entries(pg_res.db))
-    group = audit._Group([audit._Waiting(("api.request", f"/g/{i}", {"i": i}, "bench"))
-                          for i in range(5)])
-    audit._commit_group(pg_res, group)
-    assert group.error is None
-    seqs = [w.entry.seq for w in group.members]
+    group = [audit_group._Waiting(pg_res, ("api.request", f"/g/{i}", {"i": i}, "bench"))
+             for i in range(5)]
+    assert audit_group._commit_group(pg_res, group) is None
+    seqs = [w.entry.seq for w in group]
     assert seqs == list(range(seqs[0], seqs[0] + 5))
     log = audit.entries(pg_res.db)
     assert [e.subject for e in log[before:]] == [f"/g/{i}" for i in range(5)]
-    assert [e.hash for e in log[before:]] == [w.entry.hash for w in group.members]
-    audit.sign_head(pg_res, seqs[-1], group.members[-1].entry.hash)
+    assert [e.hash for e in log[before:]] == [w.entry.hash for w in group]
+    audit.sign_head(pg_res, seqs[-1], group[-1].entry.hash)
     assert integrity.verify(pg_res) == []

@@ -2,7 +2,8 @@
 
 Every entry stores the previous entry's hash and the SHA-256 of that and its own canonical
 content, so editing, deleting or reordering an entry breaks the chain. An entry is added inside
-the transaction of the act it records (`append`): the act never commits without its entry.
+the transaction of the act it records (`append`): the act never commits without its entry
+(acts that change no table, such as API requests, go through audit_group's group commit).
 After each commit the new head is signed with the bureau key into `YISHU_HOME/audit/head.json`
 (see checkpoint.py), so cutting the newest entries, rewriting the chain or swapping the database
 leaves a log that no longer reaches the signed head. Writers refuse to extend such a log (fail
@@ -18,8 +19,6 @@ import getpass
 import hashlib
 import json
 import os
-import threading
-from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, bindparam, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
@@ -177,6 +176,20 @@ def _extend(session: Session, last, action: str, subject: str, detail: dict | No
     return entry
 
 
+def extend(res: Resources, connection: Connection, entries: list[tuple]) -> list[AuditEntry]:
+    """Entries (action, subject, detail, actor) after the latest, in the caller's transaction
+    (it writes nothing before): one check of the log, one INSERT of them all (their seq
+    numbers returned in order), one update of the head row. The caller commits, then signs."""
+    last = lock(res, connection)
+    prev, rows = last.hash if last else GENESIS, []
+    for args in entries:
+        rows.append(_row(prev, *args))
+        prev = rows[-1]["hash"]
+    seqs = connection.execute(_ADD_ENTRIES, rows).scalars().all()
+    _remember_head(connection, seqs[-1], prev)
+    return [AuditEntry(seq=seq, **row) for seq, row in zip(seqs, rows, strict=True)]
+
+
 def _row(prev: str, action: str, subject: str, detail: dict | None, actor: str | None) -> dict:
     """The columns of the entry after the one whose hash is `prev` (all but its seq)."""
     detail = json.loads(json.dumps(detail or {}, default=str))
@@ -206,110 +219,6 @@ def sign_head(res: Resources, seq: int, head_hash: str) -> None:
         raise HeadNotSigned(f"the act and its audit entry {seq} were recorded, but the head "
                             f"could not be signed into {path} ({exc}): fix that; the next "
                             "entry signs the head") from None
-
-
-@dataclass
-class _Waiting:
-    """An entry waiting for the transaction that records it (`record`)."""
-
-    args: tuple
-    group: _Group | None = None
-    entry: AuditEntry | None = None
-
-
-@dataclass
-class _Group:
-    """Entries written in one transaction; `settled` is set once that committed and a head
-    covering it was signed, or it failed (`error`)."""
-
-    members: list[_Waiting]
-    settled: threading.Event = field(default_factory=threading.Event)
-    error: BaseException | None = None
-
-
-class _Writers:
-    """This process's writers to one log: the entries queued for the next group, and the
-    latest head it committed (so that one signature covers every group committed while the
-    one before was being signed)."""
-
-    def __init__(self):
-        self.leader = threading.Lock()  # held while a group is committed
-        self.waiting: list[_Waiting] = []
-        self.signer = threading.Lock()  # held while a head is signed
-        self.committed: tuple[int, str] = (0, GENESIS)  # (seq, hash), set under `leader`
-
-
-_WRITERS: dict[tuple[str, str], _Writers] = {}
-_WRITERS_LOCK = threading.Lock()  # guards _WRITERS and every `waiting` list
-
-
-def record(res: Resources, action: str, subject: str, detail: dict | None = None,
-           actor: str | None = None) -> AuditEntry:
-    """Append an entry for an act that changes no table, and return once it is committed and
-    the head that covers it is signed (or raise, and nothing of it was recorded). Group commit:
-    entries that threads of this process ask for while a transaction is being written go
-    together into the next one: one check of the log and one commit for all of them. The
-    writers' lock is held for the commit only: the next group commits while this one's head
-    is signed, and a signature covers every group committed by then. Each caller still waits
-    for its own entry's commit and a signed head covering it: nothing is answered before it
-    is on the record."""
-    key = (res.db.url, str(res.storage.audit_checkpoint()))
-    with _WRITERS_LOCK:
-        writers = _WRITERS.setdefault(key, _Writers())
-        me = _Waiting((action, subject, detail, actor))
-        writers.waiting.append(me)
-    group = None
-    with writers.leader:  # whoever holds it commits everything queued so far, its own included
-        if me.group is None:
-            with _WRITERS_LOCK:
-                group, writers.waiting = _Group(writers.waiting), []
-            for w in group.members:
-                w.group = group
-            _commit_group(res, group)
-            if group.error is None:
-                last = group.members[-1].entry
-                writers.committed = (last.seq, last.hash)
-    if group is not None:  # this thread committed the group: it sees it signed too
-        try:
-            if group.error is None:
-                _sign_covering(res, writers)
-        except BaseException as exc:  # committed, but no signed head covers it
-            group.error = exc
-        finally:
-            group.settled.set()
-    me.group.settled.wait()
-    if me.group.error is not None:
-        raise me.group.error
-    return me.entry
-
-
-def _sign_covering(res: Resources, writers: _Writers) -> None:
-    """Sign the latest head this process committed (at or after the caller's entries). When a
-    head that far was signed meanwhile, the checkpoint file says so and nothing is written:
-    the file is asked, not a memory of this process, which a replaced state folder would
-    outlive."""
-    with writers.signer:
-        sign_head(res, *writers.committed)
-
-
-def _commit_group(res: Resources, group: _Group) -> None:
-    """The group's entries in one transaction: one check of the log, one INSERT of every entry
-    (their seq numbers returned in order), one update of the head row."""
-    try:
-        # a plain connection, not an ORM session: these are SQL statements only
-        with queued(res), res.db.connect() as c:
-            last = lock(res, c)  # the log is checked once for the whole group
-            prev, rows = last.hash if last else GENESIS, []
-            for w in group.members:
-                rows.append(_row(prev, *w.args))
-                prev = rows[-1]["hash"]
-            seqs = c.execute(_ADD_ENTRIES, rows).scalars().all()
-            _remember_head(c, seqs[-1], prev)
-            c.commit()
-        for w, seq, row in zip(group.members, seqs, rows, strict=True):
-            w.entry = AuditEntry(seq=seq, **row)  # what `record` returns: not in a session
-    except BaseException as exc:  # none of them was recorded
-        group.error = exc
 
 
 @contextlib.contextmanager

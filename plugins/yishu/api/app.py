@@ -11,16 +11,17 @@ authenticate the plugin apps it mounts.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Literal
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from yishu.access import audit, metering, tokens
+from yishu.access import audit, audit_group, metering, tokens
 from yishu.access.tokens import AccessDenied, Grant
 from yishu.api import delta_sharing, offer, refusals
 from yishu.console import app as console
@@ -59,20 +60,30 @@ def create_app(res: Resources | None = None, *, inside_airflow: bool = False) ->
         return grant
 
     def served(request: Request, grant: Grant, **detail) -> audit.AuditEntry:
-        return audit.record(resources(), "api.request", request.url.path, {
-            "operator": grant.operator, "licence": grant.licence_id,
-            "scenario": grant.scenario, "status": 200, **detail}, grant.operator)
+        return audit_group.record(resources(), *_served_entry(request, grant, detail))
 
-    # the refusal's audit entry waits for a commit and a signed head: in a worker thread, as
-    # the served requests' entries are, not on the event loop that every request shares
+    async def answer(request: Request, work: Callable[[Resources, Grant], object], **detail):
+        """Authenticate and do `work` in one worker thread (the database is never queried on
+        the event loop; each hop to a thread costs more CPU than the queries), then await the
+        request's audit entry on the loop, which no thread waits for."""
+        def authorized_work():
+            grant = grant_of(request)
+            return grant, work(resources(), grant)
+
+        grant, body = await run_in_threadpool(authorized_work)
+        await audit_group.record_async(resources(), *_served_entry(request, grant, detail))
+        return body
+
+    # a refusal's audit entry, like a served request's, is awaited without holding a thread
     @app.exception_handler(AccessDenied)
     async def refused(request: Request, exc: AccessDenied):
-        return await run_in_threadpool(_refuse, resources, request, exc)
+        await audit_group.record_async(resources(), *refusals.entry(request, exc))
+        return _refusal(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        return await run_in_threadpool(_refuse, resources, request, AccessDenied(
+        return await refused(request, AccessDenied(
             422, "invalid_request", where, "see /docs for the parameters of this endpoint"))
 
     @app.get("/api/v1/public-key", response_class=PlainTextResponse,
@@ -88,63 +99,36 @@ def create_app(res: Resources | None = None, *, inside_airflow: bool = False) ->
         return revocation_list(resources())
 
     @app.get("/api/v1/products", summary="The products this licence may receive")
-    def products(request: Request, grant: Grant = Depends(grant_of)):
-        res = resources()
-        listed = []
-        for name, numbers in offer.deliverable_numbers(res, grant).items():
-            product = res.catalog.products[name]
-            listed.append({"product": name, "title_zh": product.title_zh,
-                           "title_en": product.title_en, "zone": product.zone,
-                           "latest_version": numbers[-1] if numbers else None,
-                           "versions": len(numbers)})
-        served(request, grant)
-        return {"scenario": grant.scenario, "zone": grant.zone,
-                "max_level": grant.max_level, "products": listed}
+    async def products(request: Request):
+        return await answer(request, _listing)
 
     @app.get("/api/v1/products/{product}", summary="One product and its latest version")
-    def product_detail(product: str, request: Request, grant: Grant = Depends(grant_of)):
-        res = resources()
-        allowed = offer.deliverable(offer.versions(res, grant, product))
-        spec = res.catalog.products[product]
-        served(request, grant, product=product)
-        return {"product": product, "title_zh": spec.title_zh, "title_en": spec.title_en,
-                "zone": spec.zone, "scenarios": list(spec.scenarios),
-                "latest": offer.describe(allowed[-1]) if allowed else None}
+    async def product_detail(product: str, request: Request):
+        return await answer(request, lambda res, grant: _detail(res, grant, product),
+                            product=product)
 
     @app.get("/api/v1/products/{product}/versions", summary="The versions this licence allows")
-    def product_versions(product: str, request: Request, grant: Grant = Depends(grant_of)):
-        allowed = offer.versions(resources(), grant, product)
-        served(request, grant, product=product)
-        return {"product": product, "versions": [offer.describe(v) for v in allowed]}
+    async def product_versions(product: str, request: Request):
+        return await answer(request, lambda res, grant: {"product": product, "versions": [
+            offer.describe(v) for v in offer.versions(res, grant, product)]}, product=product)
 
     @app.get("/api/v1/products/{product}/versions/{version}/voucher",
              summary="The signed voucher of a version")
-    def voucher(product: str, version: int, request: Request,
-                grant: Grant = Depends(grant_of)):
-        found = offer.version(resources(), grant, product, version)
-        served(request, grant, product=product, version=version)
-        return found.voucher
+    async def voucher(product: str, version: int, request: Request):
+        return await answer(request, lambda res, grant: offer.version(
+            res, grant, product, version).voucher, product=product, version=version)
 
     @app.get("/api/v1/products/{product}/versions/{version}/download",
              summary="A version's data, streamed; metered and counted against the quotas")
-    def download(product: str, version: int, request: Request,
-                 format: Literal["parquet", "csv"] = "parquet",  # noqa: A002 - the API's name
-                 grant: Grant = Depends(grant_of)):
-        return offer.download(resources(), grant, product, version, format)
+    async def download(product: str, version: int, request: Request,
+                       format: Literal["parquet", "csv"] = "parquet"):  # noqa: A002 - the API's
+        # metered and audited in the transaction that checks the quotas (offer.download)
+        return await run_in_threadpool(lambda: offer.download(
+            resources(), grant_of(request), product, version, format))
 
     @app.get("/api/v1/usage", summary="This licence's use this month and its quotas")
-    def usage(request: Request, grant: Grant = Depends(grant_of)):
-        import datetime as dt
-
-        month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
-        with resources().db.session() as s:
-            used = metering.usage(s, grant.licence_id, month)
-        served(request, grant)
-        return {"licence": grant.licence_id, "operator": grant.operator,
-                "scenario": grant.scenario, "valid_until": grant.valid_until.isoformat(),
-                "month": month, "downloads": used.downloads, "rows": used.rows,
-                "bytes": used.bytes, "quota_downloads": grant.quota_downloads,
-                "quota_rows": grant.quota_rows}
+    async def usage(request: Request):
+        return await answer(request, _usage)
 
     app.include_router(delta_sharing.router(resources, grant_of, served))
     console.install(app, resources, inside_airflow)  # the web console, under /console/
@@ -164,8 +148,44 @@ def _warm_up(resources: Callable[[], Resources]) -> None:
         logging.getLogger(__name__).warning("operator API: %s", exc)
 
 
-def _refuse(resources: Callable[[], Resources], request: Request,
-            exc: AccessDenied) -> JSONResponse:
-    refusals.record(resources(), request, exc)
+def _served_entry(request: Request, grant: Grant, detail: dict) -> tuple:
+    """The audit entry (action, subject, detail, actor) of a served request."""
+    return ("api.request", request.url.path, {
+        "operator": grant.operator, "licence": grant.licence_id, "scenario": grant.scenario,
+        "status": 200, **detail}, grant.operator)
+
+
+def _refusal(exc: AccessDenied) -> JSONResponse:
     return JSONResponse(exc.body(), status_code=exc.status,
                         headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
+
+
+def _listing(res: Resources, grant: Grant) -> dict:
+    listed = []
+    for name, numbers in offer.deliverable_numbers(res, grant).items():
+        product = res.catalog.products[name]
+        listed.append({"product": name, "title_zh": product.title_zh,
+                       "title_en": product.title_en, "zone": product.zone,
+                       "latest_version": numbers[-1] if numbers else None,
+                       "versions": len(numbers)})
+    return {"scenario": grant.scenario, "zone": grant.zone, "max_level": grant.max_level,
+            "products": listed}
+
+
+def _detail(res: Resources, grant: Grant, product: str) -> dict:
+    allowed = offer.deliverable(offer.versions(res, grant, product))
+    spec = res.catalog.products[product]
+    return {"product": product, "title_zh": spec.title_zh, "title_en": spec.title_en,
+            "zone": spec.zone, "scenarios": list(spec.scenarios),
+            "latest": offer.describe(allowed[-1]) if allowed else None}
+
+
+def _usage(res: Resources, grant: Grant) -> dict:
+    month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    with res.db.session() as s:
+        used = metering.usage(s, grant.licence_id, month)
+    return {"licence": grant.licence_id, "operator": grant.operator,
+            "scenario": grant.scenario, "valid_until": grant.valid_until.isoformat(),
+            "month": month, "downloads": used.downloads, "rows": used.rows,
+            "bytes": used.bytes, "quota_downloads": grant.quota_downloads,
+            "quota_rows": grant.quota_rows}

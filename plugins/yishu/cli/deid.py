@@ -150,7 +150,7 @@ def reidentify(ctx: typer.Context,
     import pyarrow as pa
     from cryptography.exceptions import InvalidTag
 
-    from yishu.access import audit
+    from yishu.access import audit, audit_group
     from yishu.deid.operators import decrypt
 
     if not reason.strip():
@@ -162,7 +162,7 @@ def reidentify(ctx: typer.Context,
     except (InvalidTag, ValueError):
         fail("a value was not sealed with this bureau's key (or was altered): nothing revealed")
     try:  # recorded before anything is shown: no entry, nothing revealed
-        audit.record(res, "reidentify", f"{zone}: {len(values)} value(s)", {
+        audit_group.record(res, "reidentify", f"{zone}: {len(values)} value(s)", {
             "reason": reason,
             "values_sha256": [hashlib.sha256(v.encode()).hexdigest() for v in values]},
             actor=actor)

@@ -10,7 +10,7 @@ from collections import defaultdict
 from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy import select
 
-from yishu.access import audit, integrity, licences, metering, tokens
+from yishu.access import audit, audit_group, integrity, licences, metering, tokens
 from yishu.console import charts
 from yishu.console.catalog import versions_of
 from yishu.console.web import Identity, Web
@@ -195,7 +195,7 @@ def routes(router: APIRouter, web: Web) -> None:
         damage = integrity.verify(res)
         note = None
         try:  # the check is on the record too, unless the log is too damaged to extend
-            audit.record(res, "audit.verify", "audit_log",
+            audit_group.record(res, "audit.verify", "audit_log",
                          {"damage": [str(d) for d in damage][:5]}, me.actor)
         except audit.AuditRefused as exc:
             note = str(exc)

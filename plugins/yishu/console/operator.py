@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from yishu.access import audit, metering, tokens
+from yishu.access import audit, audit_group, metering, tokens
 from yishu.access.tokens import AccessDenied
 from yishu.api import offer, refusals
 from yishu.console import charts
@@ -95,7 +95,7 @@ def routes(router: APIRouter, web: Web) -> None:
                    if t.id == me.grant.token_id)
         endpoint = str(request.base_url).rstrip("/") + base(request).removesuffix(
             "/console") + "/delta-sharing"
-        audit.record(res, "console.profile", f"token/{row.id}",
+        audit_group.record(res, "console.profile", f"token/{row.id}",
                      {"licence": me.grant.licence_id, "endpoint": endpoint}, me.actor)
         body = tokens.profile(me.session.token, endpoint, row.expires_at)
         return Response(json.dumps(body, indent=1), media_type="application/json", headers={

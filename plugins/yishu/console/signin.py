@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
-from yishu.access import audit, tokens, users
+from yishu.access import audit_group, tokens, users
 from yishu.access.tokens import AccessDenied
 from yishu.console import sessions
 from yishu.console.airflow_auth import airflow_user
@@ -36,7 +36,7 @@ def _signed_in(web: Web, request: Request, session: sessions.Session,
                via: str = "console") -> RedirectResponse:
     res = web.resources()
     identity = Identity(session)
-    audit.record(res, "console.signin", f"{session.kind}/{session.name}",
+    audit_group.record(res, "console.signin", f"{session.kind}/{session.name}",
                  {"role": session.role, "via": via}, identity.actor)
     response = RedirectResponse(base(request) + HOME[session.role], status_code=303,
                                 headers=HEADERS)
@@ -48,7 +48,7 @@ def _signed_in(web: Web, request: Request, session: sessions.Session,
 
 
 def _refused(web: Web, request: Request, who: str, why: str, shown: str):
-    audit.record(web.resources(), "console.signin_refused", who, {"why": why}, "anonymous")
+    audit_group.record(web.resources(), "console.signin_refused", who, {"why": why}, "anonymous")
     return _login_page(web, request, shown, 401)
 
 
@@ -113,7 +113,7 @@ def routes(router: APIRouter, web: Web) -> None:
     def logout(request: Request):
         identity = web.identify(request)  # signing out needs no CSRF: it only ends a session
         if identity is not None:
-            audit.record(web.resources(), "console.signout",
+            audit_group.record(web.resources(), "console.signout",
                          f"{identity.session.kind}/{identity.name}", {}, identity.actor)
         response = RedirectResponse(base(request) + "/login", status_code=303,
                                     headers=HEADERS)

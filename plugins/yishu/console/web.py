@@ -18,7 +18,7 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from yishu.access import audit, tokens, users
+from yishu.access import audit_group, tokens, users
 from yishu.access.tokens import AccessDenied, Grant
 from yishu.console import sessions
 from yishu.console.sessions import Session
@@ -157,6 +157,6 @@ class Web:
 
     def audit_refusal(self, request: Request, identity: Identity | None, why: str) -> None:
         """A refused console action is on the record too, as the API's refusals are."""
-        audit.record(self.resources(), "console.refuse", request.url.path,
+        audit_group.record(self.resources(), "console.refuse", request.url.path,
                      {"method": request.method, "role": identity.role if identity else None,
                       "why": why}, identity.actor if identity else "anonymous")
