@@ -60,3 +60,38 @@ def test_mend_rule():
     assert mend("马王丁", [0, 0, 1], [(1, 3)], inside, not_joined) == [(1, 3)]
     # a neighbour longer than two characters is a word of its own
     assert mend("阿里巴巴马丁", [0, 1, 1, 1, 0, 1], [(4, 6)], inside, not_joined) == [(4, 6)]
+
+
+# ----------------------------------------------------------------------------- titles, places
+
+
+def test_clean_span_titles():
+    from yishu.deid.recognizers import cn_lac_person_recognizer as lac
+
+    # a title the tagger read into the word: before the name, after it, or all but a surname
+    assert lac.clean_span("执行董事程思远表示", 2, 7) == (4, 7)
+    assert lac.clean_span("请孙秘书长讲话", 1, 5) is None
+    assert lac.clean_span("上尉马克·吐温说", 0, 7) == (2, 7)
+    # a place or organisation named after a person: the word is part of that name
+    assert lac.clean_span("参观林肯纪念馆", 2, 4) is None
+    assert lac.clean_span("林肯说", 0, 2) == (0, 2)
+    # 嘉宾 is also a given name
+    assert lac.clean_span("李嘉宾说", 0, 3) == (0, 3)
+
+
+@pytest.mark.parametrize("text", [
+    "维克多国际的负责人昨天到了",  # the model tags 维克多 PER
+    "詹森球场座无虚席",
+    "霍华德基地传来消息",
+    "游客都会去参观林肯纪念馆",
+])
+def test_place_named_after_a_person(scanner, text):
+    assert _names(scanner, text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("张晓明大学毕业后去了深圳", ["张晓明"]),  # 大学 after a name is his education
+    ("我们请到了李嘉宾老师", ["李嘉宾"]),
+])
+def test_names_before_ordinary_words(scanner, text, expected):
+    assert _names(scanner, text) == expected

@@ -27,6 +27,7 @@ from yishu.deid.recognizers.cn_person_recognizer import (
     FUNCTION_CHARS,
     SINGLE_SURNAMES,
     STRONG_SUFFIX,
+    TITLE_PREFIX,
     WEAK_SUFFIX,
     given_name_chars,
 )
@@ -41,6 +42,17 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 # titles LAC sometimes keeps inside a PER word (王先生, 张医生): the name is what comes before
 _TITLES = tuple(sorted(set(STRONG_SUFFIX + WEAK_SUFFIX + ["老师", "总", "哥", "姐", "某"]),
                        key=len, reverse=True))
+# Job titles and ranks the tagger reads into a PER word before or after the name (高老板, 肖秘书长,
+# 董事施卫民, 上尉纳特·克里斯滕森): the name is what is left. Not 嘉宾 (李嘉宾 is a name)
+_ROLES = tuple(sorted((set(TITLE_PREFIX) - {"嘉宾"}) | set(
+    "探长 警长 上尉 中尉 少尉 上校 中校 少校 将军 博士 董事 秘书 助理 副总 老总".split()),
+    key=len, reverse=True))
+_ROLE_INSIDE = re.compile("|".join(_ROLES + _TITLES))
+_ROLE_FIRST = re.compile("|".join(_ROLES))
+# Words that follow the name of a place or organisation named after a person (盖蒂中心, 胡佛水坝,
+# 费拉里斯球场, 索维娅国际艺术村): the tagger's PER word there is part of that name, no person
+_NAMED_AFTER = tuple("中心 球场 体育场 体育馆 基地 水坝 大坝 大厦 广场 基金 信托 国际 大桥 纪念馆 "
+                     "博物馆 美术馆 艺术村 古玩城 超市 商场 机场 公园 大道 号".split())
 # punctuation and digits a name never contains: a PER word holding one is cut there
 _NOT_IN_NAME = re.compile(r"[\s0-9，,。.；;：:、！!？?（）()《》“”\"'【】\[\]<>/\\|-]")
 
@@ -290,11 +302,16 @@ def clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     cut = _NOT_IN_NAME.search(text, start, end)
     if cut is not None:
         end = cut.start()
-    word = text[start:end]
-    # the name ends where a title starts (周先生大学: the tagger ran on past the title)
-    cuts = [i for i in (word.find(title, 1) for title in _TITLES) if i > 0]
-    if cuts:
-        end = start + min(cuts)
+    # the name ends where a title starts (周先生大学: the tagger ran on past the title), and
+    # starts after a title the tagger took in (董事施卫民), unless the title is all there is
+    first = _ROLE_FIRST.match(text, start, end)
+    if first is not None and end - first.end() >= 2:
+        start = first.end()
+    title = _ROLE_INSIDE.search(text, start + 1, end)
+    if title is not None:
+        end = title.start()
+    if text.startswith(_NAMED_AFTER, end):
+        return None
     word = text[start:end]
     if len(word) < 2 or word in DENY_WORDS:
         return None
