@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from yishu.deid.recognizers.cn_latin_person_recognizer import CnLatinPersonRecognizer
+from yishu.deid.recognizers.cn_person_recognizer import CnPersonRecognizer
 
 
 def _names(scanner, text):
@@ -14,6 +15,7 @@ def _names(scanner, text):
 
 
 LATIN = CnLatinPersonRecognizer()
+CONTEXT = CnPersonRecognizer()
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -95,3 +97,27 @@ def test_place_named_after_a_person(scanner, text):
 ])
 def test_names_before_ordinary_words(scanner, text, expected):
     assert _names(scanner, text) == expected
+
+
+# ----------------------------------------------------------------------------- context recognizer
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("下面有请钟岚总经理致辞", ["钟岚"]),  # the title starts at 总, not a name 钟岚总
+    ("市规划局邵一帆副主任认为", ["邵一帆"]),
+    ("图书馆馆员蒋先生说", ["蒋"]),  # 员蒋 would cut 馆员
+    ("滕小闻先生毕业于复旦大学", ["滕小闻"]),
+])
+def test_context_names(text, expected):
+    found = CONTEXT.find(text)
+    assert [text[a:b] for a, b, _ in found] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "曾任公司副总经理",  # 任公司: 公司 is no given name
+    "一些富人只信任和客户经理的私人关系",  # 和客户: 客户 is a word
+    "拟邀请百位客户经理参加",
+    "学校不是看了学生公寓吗？",
+])
+def test_context_not_names(text):
+    assert CONTEXT.find(text) == []

@@ -79,7 +79,7 @@ NON_NAME_CHARS = set(
     "的了是在与及或等因为被把从向对将已曾也都就还又再才很最更均各每其此该某这那你我他她它们个"
     "位名岁年月日时分秒号次周今昨前后上下内外中性者医护院科室床诊治疗药查检验术痛热咳喘吐泻血"
     "压糖病症状感觉述诉称说示见无未否去到入出住于自经行做进之而则且但若如属予给所以由及系即"
-    "男女某人来籍址码证龄别话"
+    "男女某人来籍址码证龄别话吗呢吧啊呀么"
 )
 # Surnames that are also words often written just before a name (由张伟医生接诊, 和王芳)
 FUNCTION_SURNAMES = set("由和向于")
@@ -185,6 +185,15 @@ def _is_word(text: str, strong: bool = False) -> bool:
     return count >= (STRONG_FREQ_LIMIT if strong else WORD_FREQ_LIMIT)
 
 
+def _common_noun(word: str) -> bool:
+    """A two-character common noun (公司, 董事, 社区; jieba tag `n`, frequent): never a given name,
+    unlike the words that are (建国 ns, 文明 nr, 平安 a)."""
+    if len(word) != 2:
+        return False
+    freq, tags = _dictionary()
+    return tags.get(word) == "n" and (freq.get(word) or 0) >= STRONG_FREQ_LIMIT
+
+
 def _surname_len(text: str, pos: int) -> int:
     if text[pos : pos + 2] in _RANK:
         return 2
@@ -250,6 +259,8 @@ def _surname_alone(text: str, end: int) -> bool:
     return end < 2 or not _is_word(text[end - 2 : end])
 
 
+# characters that start a title before one of _TITLES (副主任, 总经理), not a given name
+_TITLE_HEADS = set("副总")
 # titles after which a lone surname is a person (黄先生, 张医生, 黄教授)
 _TITLES = set(STRONG_SUFFIX) | set(
     "医生 医师 大夫 护士 护师 主任 教授 老师 院长 科长 经理 律师 警官 师傅".split())
@@ -276,11 +287,15 @@ def _name_before(text: str, end: int, strong: bool) -> int | None:
         if ls == 1 and text[start] in FUNCTION_SURNAMES and fallback is None:
             fallback = start  # try the shorter reading first (由张伟 -> 张伟)
             continue
-        if not strong and _splits_words(text, start, end):
-            continue  # 公司副总经理: 司副总 would cut 公司, 公司总 starts with one
+        if _splits_words(text, start, end) and (not strong or _surname_alone(text, end)):
+            continue  # 公司副总经理: 司副总 would cut 公司, 公司总 starts with one; before 先生
+            # only when a lone surname is left to read (教师陈女士, 顾问姜先生; not 黄金陵先生)
+        if _common_noun(text[start + ls : end]):
+            continue  # 任公司副总经理, 区董事总经理: 公司, 董事 are no given names
         return None if _is_word(text[start:end], strong) else start
-    if fallback is not None and not _is_word(text[fallback:end], strong):
-        return fallback  # 由向帆医生: 向帆 is the only reading
+    if (fallback is not None and not _is_word(text[fallback:end], strong)
+            and not _is_word(text[fallback + 1 : end])):
+        return fallback  # 由向帆医生: 向帆 is the only reading; not 和客户经理 (客户 is a word)
     return None
 
 
@@ -331,6 +346,8 @@ class CnPersonRecognizer(PersonRecognizer):
             pos, word = m.start(), m.group(1)
             if word in ("男", "女") and text[pos - 1 : pos] in ("：", ":"):
                 pos -= 1  # 申林：男，
+            while word in _TITLES and text[pos - 1 : pos] in _TITLE_HEADS:
+                pos -= 1  # 侯云春副主任, 封屹总经理: the title starts at 副/总
             if word in _TITLES and _surname_alone(text, pos):
                 found[(pos - 1, pos)] = self.CONTEXT_SCORE  # 黄先生: the surname is all we have
             if _SURNAME_STARTS.isdisjoint(text[max(0, pos - 4) : pos - 1]):  # same test
