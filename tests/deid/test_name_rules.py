@@ -121,3 +121,20 @@ def test_context_names(text, expected):
 ])
 def test_context_not_names(text):
     assert CONTEXT.find(text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("本报讯（记者马力）昨天市里发布消息", ["马力"]),  # 马力 is also a word
+    ("实习记者由曦发自上海", ["由曦"]),
+    ("记者高源 报道", ["高源"]),
+])
+def test_byline(text, expected):
+    assert [text[a:b] for a, b, _ in CONTEXT.find(text)] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "记者马力全开地追问",  # not closed: 马力 is the word
+    "参加了记者招待会）",
+])
+def test_byline_not(text):
+    assert CONTEXT.find(text) == []

@@ -126,6 +126,17 @@ _STRONG_RE = re.compile("|".join(_STRONG))
 _CONTEXT_RE = re.compile("|".join(sorted(set(PREFIX_WORDS + SUFFIX_WORDS), key=len, reverse=True))
                          + "|[，,、 （(：:][男女][，,、 性0-9]|[0-9]岁|身份证")
 
+# A reporter's byline (本报讯（记者马力）, 记者高源 报道, 实习记者由曦发自北京): a name closed by a
+# bracket, a space or 报道/发自/摄 after 记者 is one even if it is also a word (马力, 高源)
+_BYLINE = frozenset("记者 通讯员 实习生".split())
+_BYLINE_END = re.compile(r"$|[）)\s]|报道|发自|摄")
+
+
+def _byline_name(text: str, pos: int) -> int | None:
+    end = _name_after(text, pos, True)
+    return end if end is not None and _BYLINE_END.match(text, end) else None
+
+
 # where a jieba name word can start: a compound surname, or a single surname followed by a
 # possible given-name character
 _NAME_START = re.compile(
@@ -339,6 +350,8 @@ class CnPersonRecognizer(PersonRecognizer):
             if text[pos : pos + 1] not in _SURNAME_STARTS:  # no surname, no name (cheap test)
                 continue
             end = _name_after(text, pos, m.group(1) in _STRONG)
+            if end is None and m.group(1) in _BYLINE:
+                end = _byline_name(text, pos)
             if end is not None and (m.group(1) not in _TITLE_PREFIXES
                                     or TITLE_NAME_END.match(text, end)):
                 found[(pos, end)] = self.CONTEXT_SCORE
