@@ -138,3 +138,15 @@ def test_byline(text, expected):
 ])
 def test_byline_not(text):
     assert CONTEXT.find(text) == []
+
+
+# ----------------------------------------------------------------------------- a third character
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("昨天我们在陈登军家吃饭", ["陈登军"]),  # the model: 陈登/PER 军家/n
+    ("画家吴冠中和学生们合影", ["吴冠中"]),  # 吴冠/PER 中和/v
+    ("刘洋来了以后", ["刘洋"]),  # 来了: 来 ends no name here
+])
+def test_third_character_from_a_two_character_word(scanner, text, expected):
+    assert _names(scanner, text) == expected

@@ -220,18 +220,27 @@ def _third_character(text: str, path, spans: list[tuple[int, int]], m: _Model
     """Spans with a two-character name (surname + one character) taken on by the next
     character when the tagger made that character a word of its own that can be a given-name
     character: most Chinese names have two given characters, and the tagger splits off a third
-    one that is a word on its own (金石|开, 吴冠|中生前, 李机|能认为); a particle, preposition,
-    punctuation... after the name ends it (王芳|的, 张伟|在)."""
+    one that is a word on its own (金石|开, 吴冠|中生前, 李机|能认为), or the first of a
+    two-character word ending in a function character that follows names (黄仕|恒将, 吴冠|中和,
+    在胡登|军家); a particle, preposition, punctuation... after the name ends it (王芳|的,
+    张伟|在)."""
     out = []
     for start, end in spans:
         nxt = end + 1
         if (end - start == 2 and text[start] in _SINGLE_SURNAMES and end < len(path)
-                and (nxt == len(path) or path[nxt] not in m.inside)
                 and path[end] not in m.not_given and text[end] in _third_chars()
                 and text[end] not in FUNCTION_CHARS):
-            end = nxt
+            if nxt == len(path) or path[nxt] not in m.inside:
+                end = nxt
+            elif (text[nxt] in _AFTER_NAME and text[end] not in "来上"  # 刘洋|来了, 王芳|上了
+                  and (nxt + 1 == len(path) or path[nxt + 1] not in m.inside)):
+                end = nxt
         out.append((start, end))
     return out
+
+
+# the second character of a word the tagger made of a name's last character and what follows
+_AFTER_NAME = frozenset(FUNCTION_CHARS | {"家"})
 
 
 _SINGLE_SURNAMES = frozenset(SINGLE_SURNAMES)
