@@ -150,3 +150,19 @@ def test_byline_not(text):
 ])
 def test_third_character_from_a_two_character_word(scanner, text, expected):
     assert _names(scanner, text) == expected
+
+
+# ----------------------------------------------------------------------------- Latin words
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("由Hansen上尉带队的小分队出发了", ["Hansen"]),  # a rank after the name
+    ("Marlow等人的作品也在展出", ["Marlow"]),
+    ("Kepler的弟弟也来了", ["Kepler"]),
+])
+def test_latin_word_before_a_person_word(scanner, text, expected):
+    assert _names(scanner, text) == expected
+
+
+def test_latin_word_before_other_words(scanner):
+    assert _names(scanner, "Nokia等公司的手机") == []

@@ -63,7 +63,9 @@ _NOT_IN_NAME = re.compile(r"[\s0-9，,。.；;：:、！!？?（）()《》“�
 _LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]+(?![A-Za-z0-9])")
 _PERSON_BEFORE = ROLE_BEFORE + ("解说",)  # 解说Alone: after a word the model already read as a name
 _PERSON_AFTER = tuple("说 表示 认为 指出 称 曾 是 在 也 则 出生 喜欢 被 对 还 将 已经 先生 女士"
-                      .split())
+                      .split()) + tuple(  # ... or words only people take (kaws等人, Walker上尉)
+    "等人 本人 个人 自己 兄弟 姐妹 夫妇 一起 复出 退役 上尉 中尉 少校 上校 博士 的弟弟 "
+    "的哥哥 的妹妹 的姐姐 的妻子 的丈夫 的父亲 的母亲 的儿子 的女儿 的女友 的男友".split())
 
 
 def _latin_name(text: str, start: int, end: int) -> bool:
