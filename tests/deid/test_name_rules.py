@@ -166,3 +166,11 @@ def test_latin_word_before_a_person_word(scanner, text, expected):
 
 def test_latin_word_before_other_words(scanner):
     assert _names(scanner, "Nokia等公司的手机") == []
+
+
+def test_tagged_word_split_at_punctuation():
+    from yishu.deid.recognizers import cn_lac_person_recognizer as lac
+
+    text = "汤姆·沃克、罗斯的作品"
+    assert lac._parts(text, 0, 8) == [(0, 5), (6, 8)]
+    assert lac._parts("（王芳）", 0, 4) == [(1, 3)]

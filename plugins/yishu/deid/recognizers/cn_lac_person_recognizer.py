@@ -306,6 +306,19 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
+def _parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A PER word split at punctuation: the tagger runs names of a list into one word (杰夫·昆斯、
+    罗斯科; Fly，Infi), and each part is a name of its own (clean_span cuts at the first one)."""
+    parts, pos = [], start
+    for m in _NOT_IN_NAME.finditer(text, start, end):
+        if m.start() > pos:
+            parts.append((pos, m.start()))
+        pos = m.end()
+    if pos < end:
+        parts.append((pos, end))
+    return parts
+
+
 def clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     """A PER word made into a name span: cut at punctuation and where a title starts (王先生 ->
     王, dropped: the surname/context recognizer decides on a lone surname), at least two
@@ -351,9 +364,10 @@ class CnLacPersonRecognizer(PersonRecognizer):
         for text, spans in zip(texts, tag_many(texts), strict=True):
             names = []
             for start, end in spans:
-                span = clean_span(text, start, end)
-                if span is not None:
-                    names.append((*span, self.SCORE))
+                for part in _parts(text, start, end):
+                    span = clean_span(text, *part)
+                    if span is not None:
+                        names.append((*span, self.SCORE))
             found.append(names)
         return found
 
