@@ -77,6 +77,10 @@ def test_clean_span_titles():
     # a place or organisation named after a person: the word is part of that name
     assert lac.clean_span("参观林肯纪念馆", 2, 4) is None
     assert lac.clean_span("林肯说", 0, 2) == (0, 2)
+    assert lac.clean_span("维拉主场取胜", 0, 2) is None
+    assert lac.clean_span("维拉客胜", 0, 2) is None
+    assert lac.clean_span("将客战维拉", 3, 5) is None
+    assert lac.clean_span("维拉主持了会议", 0, 2) == (0, 2)
     # 嘉宾 is also a given name
     assert lac.clean_span("李嘉宾说", 0, 3) == (0, 3)
 
@@ -86,6 +90,10 @@ def test_clean_span_titles():
     "詹森球场座无虚席",
     "霍华德基地传来消息",
     "游客都会去参观林肯纪念馆",
+    # a team: words only a team takes after its name
+    "卡斯特罗主帅表示不满",  # the model tags 卡斯特罗 PER
+    "本周末马卡诺主场迎战对手",
+    "赛前，费利佩主场不败",
 ])
 def test_place_named_after_a_person(scanner, text):
     assert _names(scanner, text) == []

@@ -53,6 +53,10 @@ _ROLE_FIRST = re.compile("|".join(_ROLES))
 # 费拉里斯球场, 索维娅国际艺术村): the tagger's PER word there is part of that name, no person
 _NAMED_AFTER = tuple("中心 球场 体育场 体育馆 基地 水坝 大坝 大厦 广场 基金 信托 国际 大桥 纪念馆 "
                      "博物馆 美术馆 艺术村 古玩城 超市 商场 机场 公园 大道 号".split())
+# Words only a team takes after its name (维拉主场, 桑普客胜, 罗马主帅): the model tags many clubs
+# named after places or founders PER
+_TEAM_AFTER = tuple("主场 客场 主胜 客胜 主负 客负 主队 客队 胜赔 平赔 负赔 主帅 两队 战队 俱乐部 "
+                    "球队".split())
 # punctuation and digits a name never contains: a PER word holding one is cut there
 _NOT_IN_NAME = re.compile(r"[\s0-9，,。.；;：:、！!？?（）()《》“”\"'【】\[\]<>/\\|-]")
 
@@ -334,7 +338,8 @@ def clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     title = _ROLE_INSIDE.search(text, start + 1, end)
     if title is not None:
         end = title.start()
-    if text.startswith(_NAMED_AFTER, end):
+    if text.startswith(_NAMED_AFTER, end) or text.startswith(_TEAM_AFTER, end) or (
+            text.endswith("客战", 0, start)):
         return None
     word = text[start:end]
     if len(word) < 2 or word in DENY_WORDS:
