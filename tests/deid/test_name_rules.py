@@ -43,6 +43,7 @@ def test_lone_given_name_not(text):
 @pytest.mark.parametrize(("text", "expected"), [
     ("球队主帅多梅内克昨天公布了名单", ["多梅内克"]),
     ("后卫阿德巴约已经参与合练", ["阿德巴约"]),
+    ("新教练多布罗夫斯基昨天抵达了训练基地", ["多布罗夫斯基"]),
 ])
 def test_transliterated_name_mended(scanner, text, expected):
     assert _names(scanner, text) == expected
@@ -60,6 +61,8 @@ def test_mend_rule():
     assert mend("梅内克球", [0, 1, 1, 0], [(0, 3)], inside, not_joined) == [(0, 3)]
     # a name with a character no transliteration uses is not mended (王 + 马丁)
     assert mend("马王丁", [0, 0, 1], [(1, 3)], inside, not_joined) == [(1, 3)]
+    # 米 | 开 | 朗琪罗: the mended name touches the name before it, one name
+    assert mend("米开朗琪罗", [0, 0, 0, 1, 1], [(0, 1), (2, 5)], inside, not_joined) == [(0, 5)]
     # a neighbour longer than two characters is a word of its own
     assert mend("阿里巴巴马丁", [0, 1, 1, 1, 0, 1], [(4, 6)], inside, not_joined) == [(4, 6)]
 

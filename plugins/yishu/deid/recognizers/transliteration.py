@@ -17,7 +17,7 @@ CHARS = frozenset(
     "盖戈格贡古哈海汉赫亨胡霍基吉加杰捷金卡开凯坎康考科克肯库奎拉莱赖兰朗劳勒雷蕾里利莉列林"
     "琳隆卢鲁路伦罗洛马玛麦迈曼梅门蒙米明莫默姆穆纳娜奈南内尼妮宁纽努诺欧帕佩彭蓬皮珀普奇齐"
     "乔切琼热萨塞桑瑟森沙莎尚什施斯苏索塔泰坦汤特提图托瓦万威韦维温沃乌西希锡谢辛休雅亚扬耶"
-    "伊因尤约泽扎詹茨娅丽黛露薇"
+    "伊因尤约泽扎詹茨娅丽黛露薇夫琪"
 )
 MAX_SYLLABLES = 2  # a neighbour word joined to a name is at most this long
 
@@ -59,5 +59,8 @@ def mend(text: str, path, spans: list[tuple[int, int]], inside: frozenset[int],
                 if (right - end <= MAX_SYLLABLES and path[end] not in not_joined
                         and transliterated(text[end:right])):
                     end = right
-        out.append((start, end))
+        if out and out[-1][1] >= start:  # 米/PER 开/v 朗琪罗/PER: one name once mended
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
     return out
