@@ -41,8 +41,8 @@ def test_lone_given_name_not(text):
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("球队主帅多梅内克昨天公布了名单", ["多梅内克"]),
-    ("后卫阿德巴约已经参与合练", ["阿德巴约"]),
+    ("媒体追问多梅内克为何换人", ["多梅内克"]),  # the model: 多/a 梅内克/PER
+    ("我们昨天在机场见到了阿德巴约", ["阿德巴约"]),  # 阿德巴/PER 约/d
     ("新教练多布罗夫斯基昨天抵达了训练基地", ["多布罗夫斯基"]),
 ])
 def test_transliterated_name_mended(scanner, text, expected):
