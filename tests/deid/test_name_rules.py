@@ -185,3 +185,18 @@ def test_tagged_word_split_at_punctuation():
     text = "汤姆·沃克、罗斯的作品"
     assert lac._parts(text, 0, 8) == [(0, 5), (6, 8)]
     assert lac._parts("（王芳）", 0, 4) == [(1, 3)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("王总说这件事要抓紧", ["王总"]),  # the model's PER word is a form of address: kept whole
+    ("我和张姐去买菜", ["张姐"]),
+])
+def test_form_of_address(scanner, text, expected):
+    assert _names(scanner, text) == expected
+
+
+def test_form_of_address_not():
+    from yishu.deid.recognizers import cn_lac_person_recognizer as lac
+
+    assert lac.clean_span("王先生来电", 0, 3) is None  # a title, not a handle: the surname rules
+    assert lac.clean_span("张伟总经理", 0, 5) == (0, 2)

@@ -49,6 +49,8 @@ _ROLES = tuple(sorted((set(TITLE_PREFIX) - {"嘉宾"}) | set(
     key=len, reverse=True))
 _ROLE_INSIDE = re.compile("|".join(_ROLES + _TITLES))
 _ROLE_FIRST = re.compile("|".join(_ROLES))
+# A PER word that is one or two characters and a form of address (发哥, 宝哥, 王总, 张姐)
+_ADDRESS_FORM = re.compile(r"[\u4e00-\u9fff]{1,2}[哥姐总叔爷嫂姨]")
 # Words that follow the name of a place or organisation named after a person (盖蒂中心, 胡佛水坝,
 # 费拉里斯球场, 索维娅国际艺术村): the tagger's PER word there is part of that name, no person
 _NAMED_AFTER = tuple("中心 球场 体育场 体育馆 基地 水坝 大坝 大厦 广场 基金 信托 国际 大桥 纪念馆 "
@@ -330,6 +332,8 @@ def clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     cut = _NOT_IN_NAME.search(text, start, end)
     if cut is not None:
         end = cut.start()
+    if _ADDRESS_FORM.fullmatch(text, start, end):
+        return start, end  # 发哥, 宝哥, 王总: the form of address is the person's handle
     # the name ends where a title starts (周先生大学: the tagger ran on past the title), and
     # starts after a title the tagger took in (董事施卫民), unless the title is all there is
     first = _ROLE_FIRST.match(text, start, end)
