@@ -200,3 +200,11 @@ def test_form_of_address_not():
 
     assert lac.clean_span("王先生来电", 0, 3) is None  # a title, not a handle: the surname rules
     assert lac.clean_span("张伟总经理", 0, 5) == (0, 2)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("作者J.K.罗琳的新书", ["J.K.罗琳"]),  # the initials belong to the name
+    ("第3.罗琳", ["罗琳"]),  # a number is no initial
+])
+def test_initials(scanner, text, expected):
+    assert _names(scanner, text) == expected

@@ -49,6 +49,9 @@ _ROLES = tuple(sorted((set(TITLE_PREFIX) - {"嘉宾"}) | set(
     key=len, reverse=True))
 _ROLE_INSIDE = re.compile("|".join(_ROLES + _TITLES))
 _ROLE_FIRST = re.compile("|".join(_ROLES))
+# Latin initials written right before a transliterated name (J.K.罗琳, m.奈特, 约翰·F·肯尼迪 is
+# one PER word already)
+_INITIALS = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z][.·•．] ?)+$")
 # A PER word that is one or two characters and a form of address (发哥, 宝哥, 王总, 张姐)
 _ADDRESS_FORM = re.compile(r"[\u4e00-\u9fff]{1,2}[哥姐总叔爷嫂姨]")
 # Words that follow the name of a place or organisation named after a person (盖蒂中心, 胡佛水坝,
@@ -376,6 +379,9 @@ class CnLacPersonRecognizer(PersonRecognizer):
                 for part in _parts(text, start, end):
                     span = clean_span(text, *part)
                     if span is not None:
+                        initials = _INITIALS.search(text, max(0, span[0] - 8), span[0])
+                        if initials is not None:  # j.罗琳, J·K·罗琳: the initials are the name's
+                            span = (initials.start(), span[1])
                         names.append((*span, self.SCORE))
             found.append(names)
         return found
