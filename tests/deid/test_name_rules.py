@@ -208,3 +208,19 @@ def test_form_of_address_not():
 ])
 def test_initials(scanner, text, expected):
     assert _names(scanner, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("客户经理文静，负责接待", ["文静"]),  # a title, a name that is also a word, closed
+    ("副局长江海昨天表示", ["江海"]),
+])
+def test_title_then_a_closed_word(text, expected):
+    assert [text[a:b] for a, b, _ in CONTEXT.find(text)] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "队长和指挥都由老队员担任",  # 和 after a title is the conjunction
+    "总裁高峰说",  # a very common word (高峰) is still a word
+])
+def test_title_then_a_word(text):
+    assert CONTEXT.find(text) == []

@@ -57,14 +57,15 @@ WEAK_PREFIX = (
 # 演员公会), so a name after one must also be closed: by punctuation, the end of the text or a
 # verb of saying (TITLE_NAME_END)
 TITLE_PREFIX = (
-    "总经理 董事长 总裁 总监 主管 主编 总编 编辑 主持人 分析师 研究员 工程师 设计师 发言人 "
+    "经理 总经理 董事长 总裁 总监 主管 主编 总编 编辑 主持人 分析师 研究员 工程师 设计师 发言人 "
     "会长 秘书长 理事长 局长 处长 部长 厅长 市长 县长 区长 镇长 乡长 村长 书记 主席 行长 校长 "
     "所长 站长 队长 教练 导演 编剧 演员 歌手 作家 画家 诗人 艺术家 收藏家 签证官 创始人 "
     "合伙人 法官 检察官 民警 经纪人 老板 店主 司机 市民 居民 村民 网友 读者 彩民 嘉宾"
 ).split()
 TITLE_NAME_END = re.compile(
     r"$|[，,。.；;：:、！!？?（(“”\s]|(?:表示|介绍|透露|认为|指出|说|称|坦言|强调|告诉|回忆|解释"
-    r"|证实|发现|带队|执导|主演|担任|接受|在|于|的|等|和|与|也|则|曾|已|将|还)")
+    r"|证实|发现|带队|执导|主演|担任|接受|在|于|的|等|和|与|也|则|曾|已|将|还|否认|承认|呼吁|建议"
+    r"|回应|直言|谈到|提到|昨天|今天|昨日|今日|日前|近日)")
 # Words that close a name (李明先生, 王秀英，女，; weak: 张伟医生, 刘洋陪同)
 STRONG_SUFFIX = "先生 女士 小姐 同志 （化名）".split()  # 钱海洋（化名）: a pseudonym
 WEAK_SUFFIX = (
@@ -126,15 +127,17 @@ _STRONG_RE = re.compile("|".join(_STRONG))
 _CONTEXT_RE = re.compile("|".join(sorted(set(PREFIX_WORDS + SUFFIX_WORDS), key=len, reverse=True))
                          + "|[，,、 （(：:][男女][，,、 性0-9]|[0-9]岁|身份证")
 
-# A reporter's byline (本报讯（记者马力）, 记者高源 报道, 实习记者由曦发自北京): a name closed by a
-# bracket, a space or 报道/发自/摄 after 记者 is one even if it is also a word (马力, 高源)
+# After a byline (（记者马力）, 记者由曦发自) or a title (行长苏宁否认), a closed name may be a word
 _BYLINE = frozenset("记者 通讯员 实习生".split())
 _BYLINE_END = re.compile(r"$|[）)\s]|报道|发自|摄")
 
 
-def _byline_name(text: str, pos: int) -> int | None:
+def _closed_word_name(text: str, pos: int, word: str) -> int | None:
+    if word not in _BYLINE and (word not in TITLE_PREFIX or text[pos] in FUNCTION_SURNAMES):
+        return None  # 队长和指挥: 和 after a title is a word
     end = _name_after(text, pos, True)
-    return end if end is not None and _BYLINE_END.match(text, end) else None
+    closing = _BYLINE_END if word in _BYLINE else TITLE_NAME_END
+    return end if end is not None and closing.match(text, end) else None
 
 
 # where a jieba name word can start: a compound surname, or a single surname followed by a
@@ -197,8 +200,7 @@ def _is_word(text: str, strong: bool = False) -> bool:
 
 
 def _common_noun(word: str) -> bool:
-    """A two-character common noun (公司, 董事, 社区; jieba tag `n`, frequent): never a given name,
-    unlike the words that are (建国 ns, 文明 nr, 平安 a)."""
+    """A frequent two-character `n` word (公司, 董事): no given name, unlike 建国 ns, 文明 nr."""
     if len(word) != 2:
         return False
     freq, tags = _dictionary()
@@ -270,8 +272,7 @@ def _surname_alone(text: str, end: int) -> bool:
     return end < 2 or not _is_word(text[end - 2 : end])
 
 
-# characters that start a title before one of _TITLES (副主任, 总经理), not a given name
-_TITLE_HEADS = set("副总")
+_TITLE_HEADS = set("副总")  # they start a title before one of _TITLES (副主任, 总经理)
 # titles after which a lone surname is a person (黄先生, 张医生, 黄教授)
 _TITLES = set(STRONG_SUFFIX) | set(
     "医生 医师 大夫 护士 护师 主任 教授 老师 院长 科长 经理 律师 警官 师傅".split())
@@ -299,8 +300,7 @@ def _name_before(text: str, end: int, strong: bool) -> int | None:
             fallback = start  # try the shorter reading first (由张伟 -> 张伟)
             continue
         if _splits_words(text, start, end) and (not strong or _surname_alone(text, end)):
-            continue  # 公司副总经理: 司副总 would cut 公司, 公司总 starts with one; before 先生
-            # only when a lone surname is left to read (教师陈女士, 顾问姜先生; not 黄金陵先生)
+            continue  # 司副总 cuts 公司; before 先生 only if a lone surname is left (教师陈女士)
         if _common_noun(text[start + ls : end]):
             continue  # 任公司副总经理, 区董事总经理: 公司, 董事 are no given names
         return None if _is_word(text[start:end], strong) else start
@@ -350,8 +350,8 @@ class CnPersonRecognizer(PersonRecognizer):
             if text[pos : pos + 1] not in _SURNAME_STARTS:  # no surname, no name (cheap test)
                 continue
             end = _name_after(text, pos, m.group(1) in _STRONG)
-            if end is None and m.group(1) in _BYLINE:
-                end = _byline_name(text, pos)
+            if end is None:
+                end = _closed_word_name(text, pos, m.group(1))
             if end is not None and (m.group(1) not in _TITLE_PREFIXES
                                     or TITLE_NAME_END.match(text, end)):
                 found[(pos, end)] = self.CONTEXT_SCORE
