@@ -105,6 +105,7 @@ def test_place_named_after_a_person(scanner, text):
 @pytest.mark.parametrize(("text", "expected"), [
     ("张晓明大学毕业后去了深圳", ["张晓明"]),  # 大学 after a name is his education
     ("我们请到了李嘉宾老师", ["李嘉宾"]),
+    ("张建华号召大家捐款", ["张建华"]),  # 号召 is no ship (X号) after a name
 ])
 def test_names_before_ordinary_words(scanner, text, expected):
     assert _names(scanner, text) == expected

@@ -57,7 +57,7 @@ _ADDRESS_FORM = re.compile(r"[\u4e00-\u9fff]{1,2}[哥姐总叔爷嫂姨]")
 # Words that follow the name of a place or organisation named after a person (盖蒂中心, 胡佛水坝,
 # 费拉里斯球场, 索维娅国际艺术村): the tagger's PER word there is part of that name, no person
 _NAMED_AFTER = tuple("中心 球场 体育场 体育馆 基地 水坝 大坝 大厦 广场 基金 信托 国际 大桥 纪念馆 "
-                     "博物馆 美术馆 艺术村 古玩城 超市 商场 机场 公园 大道 号".split())
+                     "博物馆 美术馆 艺术村 古玩城 超市 商场 机场 公园 大道".split())
 # Words only a team takes after its name (维拉主场, 桑普客胜, 罗马主帅): the model tags many clubs
 # named after places or founders PER
 _TEAM_AFTER = tuple("主场 客场 主胜 客胜 主负 客负 主队 客队 胜赔 平赔 负赔 主帅 两队 战队 俱乐部 "
