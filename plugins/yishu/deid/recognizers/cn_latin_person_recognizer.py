@@ -38,6 +38,14 @@ _NAME = re.compile(
     r"(?<![A-Za-z])(?:" + "|".join(sorted(set(GIVEN_NAMES), key=len, reverse=True))
     + r")[ ·.]?[A-Z][a-z]{1,15}(?![A-Za-z])"
 )
+# A given name on its own between Chinese words (Linda一直是, 爱尔兰人Sean，) is a person too: in
+# Chinese text a lone English word that is a given name is a nickname or a player, rarely a
+# brand. Not inside an English phrase (a Latin word a space away), not a lower-case given name
+# that is also an everyday English word (bill, jack, mark), nor Max (a product: Pro Max)
+_ORDINARY = frozenset("bill jack mark frank rob pat will sue ray don ken amy ann".split())
+_GIVEN = frozenset(g.lower() for g in GIVEN_NAMES) - {"max"}
+_LONE_WORD = re.compile(r"(?<![A-Za-z0-9_.'’-])(?<![A-Za-z0-9] )([A-Za-z][a-z]+)"
+                        r"(?![A-Za-z0-9_'’-])(?! ?[A-Za-z0-9])")
 
 # Roles written right before a person's name (also the name model's test for a Latin word)
 ROLE_BEFORE = tuple(
@@ -63,6 +71,11 @@ _LATIN = re.compile(r"[A-Za-z]")  # the cheap test first: most Chinese text has 
 _CAPITALISED = re.compile(r"[A-Z][a-z]")
 
 
+def _lone_given(word: str) -> bool:
+    low = word.lower()
+    return low in _GIVEN and (word[0].isupper() or low not in _ORDINARY)
+
+
 class CnLatinPersonRecognizer(PersonRecognizer):
     SCORE = 0.7
 
@@ -74,6 +87,7 @@ class CnLatinPersonRecognizer(PersonRecognizer):
         if not _LATIN.search(text):
             return []
         found = [m.span() for m in _NAME.finditer(text)] if _CAPITALISED.search(text) else []
+        found += [m.span(1) for m in _LONE_WORD.finditer(text) if _lone_given(m.group(1))]
         found += [m.span(1) for rule in (_AFTER_ROLE, _BEFORE_VERB) for m in rule.finditer(text)
                   if m.group(1) not in NOT_NAMES]
         return [(start, end, self.SCORE) for start, end in sorted(set(found))]

@@ -57,14 +57,15 @@ WEAK_PREFIX = (
 # 演员公会), so a name after one must also be closed: by punctuation, the end of the text or a
 # verb of saying (TITLE_NAME_END)
 TITLE_PREFIX = (
-    "总经理 董事长 总裁 总监 主管 主编 总编 编辑 主持人 分析师 研究员 工程师 设计师 发言人 "
+    "经理 总经理 董事长 总裁 总监 主管 主编 总编 编辑 主持人 分析师 研究员 工程师 设计师 发言人 "
     "会长 秘书长 理事长 局长 处长 部长 厅长 市长 县长 区长 镇长 乡长 村长 书记 主席 行长 校长 "
     "所长 站长 队长 教练 导演 编剧 演员 歌手 作家 画家 诗人 艺术家 收藏家 签证官 创始人 "
     "合伙人 法官 检察官 民警 经纪人 老板 店主 司机 市民 居民 村民 网友 读者 彩民 嘉宾"
 ).split()
 TITLE_NAME_END = re.compile(
     r"$|[，,。.；;：:、！!？?（(“”\s]|(?:表示|介绍|透露|认为|指出|说|称|坦言|强调|告诉|回忆|解释"
-    r"|证实|发现|带队|执导|主演|担任|接受|在|于|的|等|和|与|也|则|曾|已|将|还)")
+    r"|证实|发现|带队|执导|主演|担任|接受|在|于|的|等|和|与|也|则|曾|已|将|还|否认|承认|呼吁|建议"
+    r"|回应|直言|谈到|提到|昨天|今天|昨日|今日|日前|近日)")
 # Words that close a name (李明先生, 王秀英，女，; weak: 张伟医生, 刘洋陪同)
 STRONG_SUFFIX = "先生 女士 小姐 同志 （化名）".split()  # 钱海洋（化名）: a pseudonym
 WEAK_SUFFIX = (
@@ -79,7 +80,7 @@ NON_NAME_CHARS = set(
     "的了是在与及或等因为被把从向对将已曾也都就还又再才很最更均各每其此该某这那你我他她它们个"
     "位名岁年月日时分秒号次周今昨前后上下内外中性者医护院科室床诊治疗药查检验术痛热咳喘吐泻血"
     "压糖病症状感觉述诉称说示见无未否去到入出住于自经行做进之而则且但若如属予给所以由及系即"
-    "男女某人来籍址码证龄别话"
+    "男女某人来籍址码证龄别话吗呢吧啊呀么"
 )
 # Surnames that are also words often written just before a name (由张伟医生接诊, 和王芳)
 FUNCTION_SURNAMES = set("由和向于")
@@ -125,6 +126,19 @@ _STRONG_RE = re.compile("|".join(_STRONG))
 # any context word at all: the cheap prefilter before the name logic
 _CONTEXT_RE = re.compile("|".join(sorted(set(PREFIX_WORDS + SUFFIX_WORDS), key=len, reverse=True))
                          + "|[，,、 （(：:][男女][，,、 性0-9]|[0-9]岁|身份证")
+
+# After a byline (（记者马力）, 记者由曦发自) or a title (行长苏宁否认), a closed name may be a word
+_BYLINE = frozenset("记者 通讯员 实习生".split())
+_BYLINE_END = re.compile(r"$|[）)\s]|报道|发自|摄")
+
+
+def _closed_word_name(text: str, pos: int, word: str) -> int | None:
+    if word not in _BYLINE and (word not in TITLE_PREFIX or text[pos] in FUNCTION_SURNAMES):
+        return None  # 队长和指挥: 和 after a title is a word
+    end = _name_after(text, pos, True)
+    closing = _BYLINE_END if word in _BYLINE else TITLE_NAME_END
+    return end if end is not None and closing.match(text, end) else None
+
 
 # where a jieba name word can start: a compound surname, or a single surname followed by a
 # possible given-name character
@@ -183,6 +197,14 @@ def _is_word(text: str, strong: bool = False) -> bool:
     if (tags.get(text) or "").startswith("nr"):  # nr, nrfg, nrt: jieba thinks it is a name
         return count >= NR_FREQ_LIMIT
     return count >= (STRONG_FREQ_LIMIT if strong else WORD_FREQ_LIMIT)
+
+
+def _common_noun(word: str) -> bool:
+    """A frequent two-character `n` word (公司, 董事): no given name, unlike 建国 ns, 文明 nr."""
+    if len(word) != 2:
+        return False
+    freq, tags = _dictionary()
+    return tags.get(word) == "n" and (freq.get(word) or 0) >= STRONG_FREQ_LIMIT
 
 
 def _surname_len(text: str, pos: int) -> int:
@@ -250,6 +272,7 @@ def _surname_alone(text: str, end: int) -> bool:
     return end < 2 or not _is_word(text[end - 2 : end])
 
 
+_TITLE_HEADS = set("副总")  # they start a title before one of _TITLES (副主任, 总经理)
 # titles after which a lone surname is a person (黄先生, 张医生, 黄教授)
 _TITLES = set(STRONG_SUFFIX) | set(
     "医生 医师 大夫 护士 护师 主任 教授 老师 院长 科长 经理 律师 警官 师傅".split())
@@ -276,11 +299,14 @@ def _name_before(text: str, end: int, strong: bool) -> int | None:
         if ls == 1 and text[start] in FUNCTION_SURNAMES and fallback is None:
             fallback = start  # try the shorter reading first (由张伟 -> 张伟)
             continue
-        if not strong and _splits_words(text, start, end):
-            continue  # 公司副总经理: 司副总 would cut 公司, 公司总 starts with one
+        if _splits_words(text, start, end) and (not strong or _surname_alone(text, end)):
+            continue  # 司副总 cuts 公司; before 先生 only if a lone surname is left (教师陈女士)
+        if _common_noun(text[start + ls : end]):
+            continue  # 任公司副总经理, 区董事总经理: 公司, 董事 are no given names
         return None if _is_word(text[start:end], strong) else start
-    if fallback is not None and not _is_word(text[fallback:end], strong):
-        return fallback  # 由向帆医生: 向帆 is the only reading
+    if (fallback is not None and not _is_word(text[fallback:end], strong)
+            and not _is_word(text[fallback + 1 : end])):
+        return fallback  # 由向帆医生: 向帆 is the only reading; not 和客户经理 (客户 is a word)
     return None
 
 
@@ -324,6 +350,8 @@ class CnPersonRecognizer(PersonRecognizer):
             if text[pos : pos + 1] not in _SURNAME_STARTS:  # no surname, no name (cheap test)
                 continue
             end = _name_after(text, pos, m.group(1) in _STRONG)
+            if end is None:
+                end = _closed_word_name(text, pos, m.group(1))
             if end is not None and (m.group(1) not in _TITLE_PREFIXES
                                     or TITLE_NAME_END.match(text, end)):
                 found[(pos, end)] = self.CONTEXT_SCORE
@@ -331,6 +359,8 @@ class CnPersonRecognizer(PersonRecognizer):
             pos, word = m.start(), m.group(1)
             if word in ("男", "女") and text[pos - 1 : pos] in ("：", ":"):
                 pos -= 1  # 申林：男，
+            while word in _TITLES and text[pos - 1 : pos] in _TITLE_HEADS:
+                pos -= 1  # 侯云春副主任, 封屹总经理: the title starts at 副/总
             if word in _TITLES and _surname_alone(text, pos):
                 found[(pos - 1, pos)] = self.CONTEXT_SCORE  # 黄先生: the surname is all we have
             if _SURNAME_STARTS.isdisjoint(text[max(0, pos - 4) : pos - 1]):  # same test
