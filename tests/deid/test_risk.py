@@ -1,4 +1,6 @@
 import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
 
 from yishu.deid.risk import k_anonymize
 
@@ -88,3 +90,58 @@ def test_aggregate_cells_count_subjects_and_dominance_suppresses():
     dominated, report = aggregate(table, {**spec, "dominance": 0.5}, "patient")
     assert dominated.column("district").to_pylist() == ["福田区"]  # 罗湖区: 1000 of 1050
     assert report["cells_dominated"] == 1 and report["cells_suppressed"] == 2
+
+
+def _by_hand(rows: list[dict], qis: list[str], k: int, subject: str, sensitive: str):
+    """The check counted row by row in Python: each class's distinct subjects (a missing one is
+    a subject), its first row, and the distinct present sensitive values of the rows kept."""
+    classes: dict[tuple, dict] = {}
+    for i, row in enumerate(rows):
+        key = tuple("<null>" if row[q] is None else str(row[q]) for q in qis)
+        cls = classes.setdefault(key, {"first": i, "subjects": set(), "rows": []})
+        cls["subjects"].add(row[subject])
+        cls["rows"].append(i)
+    keep = [False] * len(rows)
+    for cls in classes.values():
+        for i in cls["rows"]:
+            keep[i] = len(cls["subjects"]) >= k
+    kept = [c for c in classes.values() if len(c["subjects"]) >= k]
+    smallest = sorted(classes.items(), key=lambda kv: (len(kv[1]["subjects"]), kv[1]["first"]))
+    l_values = [len({rows[i][sensitive] for i in c["rows"]} - {None}) for c in kept]
+    return (keep, min((len(c["subjects"]) for c in kept), default=0),
+            [{**dict(zip(qis, key, strict=True)), "rows": len(c["subjects"])}
+             for key, c in smallest[:5]], min(l_values, default=0))
+
+
+@pytest.mark.parametrize("encoded", [False, True])
+def test_classes_counted_on_codes_are_the_classes_counted_by_hand(encoded):
+    import random
+
+    rnd = random.Random(5)
+    rows = [{"age": rnd.choice([None, 20, 30, 40, 50]), "sex": rnd.choice([None, "F", "M"]),
+             "district": rnd.choice(["福田", "南山", "罗湖", "宝安", "龙岗", "盐田"]),
+             "patient": rnd.choice([None, *(f"p{n}" for n in range(400))]),
+             "dx": rnd.choice([None, "I10", "E11", "J06", "K29"])} for _ in range(3000)]
+    table = pa.Table.from_pylist(rows)
+    table = pa.Table.from_batches(table.to_batches(max_chunksize=700))  # several chunks
+    if encoded:  # as product_risk reads text columns from Parquet
+        table = pa.table({n: pc.dictionary_encode(c) if pa.types.is_string(c.type) else c
+                          for n, c in zip(table.column_names, table.columns, strict=True)})
+    qis = ["age", "sex", "district"]
+    kept, result = k_anonymize(table, qis, k=28, max_suppression=1.0, sensitive="dx",
+                               l_required=2, subject="patient")
+    keep, k_achieved, smallest, l_achieved = _by_hand(rows, qis, 28, "patient", "dx")
+    assert 0 < result.rows_suppressed < len(rows)  # some classes are too small, others not
+    assert kept.num_rows == sum(keep) and result.rows_suppressed == len(rows) - sum(keep)
+    assert kept.column("patient").to_pylist() == [r["patient"] for r, k in zip(
+        rows, keep, strict=True) if k]
+    assert (result.k_achieved, result.l_achieved) == (k_achieved, l_achieved)
+    assert result.smallest_classes == smallest
+
+
+def test_classes_of_one_size_are_listed_in_the_order_of_their_first_rows():
+    table = pa.table({"district": ["盐田", "福田", "盐田", "盐田", "福田", "盐田"],
+                      "sex": ["女", "男", "男", "女", "男", "男"]})
+    _, result = k_anonymize(table, ["district", "sex"], k=3, max_suppression=1.0)
+    assert [(c["district"], c["sex"]) for c in result.smallest_classes] == [
+        ("盐田", "女"), ("福田", "男"), ("盐田", "男")]
