@@ -19,6 +19,7 @@ import getpass
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
@@ -70,7 +71,7 @@ def digest(prev_hash: str, at: dt.datetime, actor: str, action: str, subject: st
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def entry_digest(e: AuditEntry) -> str:
+def entry_digest(e: AuditEntry | Recorded) -> str:
     """What an entry's hash must be, given its stored content."""
     return digest(e.prev_hash, e.at, e.actor, e.action, e.subject, e.detail)
 
@@ -176,7 +177,22 @@ def _extend(session: Session, last, action: str, subject: str, detail: dict | No
     return entry
 
 
-def extend(res: Resources, connection: Connection, entries: list[tuple]) -> list[AuditEntry]:
+@dataclass(frozen=True)
+class Recorded:
+    """An entry as written by `extend`: its columns, without an ORM object (building one cost
+    0.3 ms an entry, more than writing it)."""
+
+    seq: int
+    at: dt.datetime
+    actor: str
+    action: str
+    subject: str
+    detail: dict
+    prev_hash: str
+    hash: str
+
+
+def extend(res: Resources, connection: Connection, entries: list[tuple]) -> list[Recorded]:
     """Entries (action, subject, detail, actor) after the latest, in the caller's transaction
     (it writes nothing before): one check of the log, one INSERT of them all (their seq
     numbers returned in order), one update of the head row. The caller commits, then signs."""
@@ -187,7 +203,7 @@ def extend(res: Resources, connection: Connection, entries: list[tuple]) -> list
         prev = rows[-1]["hash"]
     seqs = connection.execute(_ADD_ENTRIES, rows).scalars().all()
     _remember_head(connection, seqs[-1], prev)
-    return [AuditEntry(seq=seq, **row) for seq, row in zip(seqs, rows, strict=True)]
+    return [Recorded(seq=seq, **row) for seq, row in zip(seqs, rows, strict=True)]
 
 
 def _row(prev: str, action: str, subject: str, detail: dict | None, actor: str | None) -> dict:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from yishu.access import audit
-from yishu.access.audit import AuditEntry, AuditRefused
+from yishu.access.audit import AuditRefused, Recorded
 from yishu.resources import Resources
 
 WAIT_SECONDS = 180  # longer than a database's busy timeout: past it, the writer is broken
@@ -32,7 +32,7 @@ class _Waiting:
 
     res: Resources
     args: tuple
-    entry: AuditEntry | None = None
+    entry: Recorded | None = None
     error: BaseException | None = None
     settled: threading.Event = field(default_factory=threading.Event)
     loop: asyncio.AbstractEventLoop | None = None
@@ -145,7 +145,7 @@ os.register_at_fork(after_in_child=_forget_writers)
 
 
 def record(res: Resources, action: str, subject: str, detail: dict | None = None,
-           actor: str | None = None) -> AuditEntry:
+           actor: str | None = None) -> Recorded:
     """Append an entry for an act that changes no table, and return once it is committed and
     a signed head covers it (or raise, and nothing of it was answered): group commit by this
     process's writer for the log (`_Writer`)."""
@@ -159,7 +159,7 @@ def record(res: Resources, action: str, subject: str, detail: dict | None = None
 
 
 async def record_async(res: Resources, action: str, subject: str, detail: dict | None = None,
-                       actor: str | None = None) -> AuditEntry:
+                       actor: str | None = None) -> Recorded:
     """`record` for a coroutine: the same group commit, awaited without holding a thread (the
     operator API answers its requests on the event loop)."""
     loop = asyncio.get_running_loop()

@@ -59,7 +59,7 @@ def create_app(res: Resources | None = None, *, inside_airflow: bool = False) ->
         request.state.grant = grant
         return grant
 
-    def served(request: Request, grant: Grant, **detail) -> audit.AuditEntry:
+    def served(request: Request, grant: Grant, **detail) -> audit.Recorded:
         return audit_group.record(resources(), *_served_entry(request, grant, detail))
 
     async def answer(request: Request, work: Callable[[Resources, Grant], object], **detail):
