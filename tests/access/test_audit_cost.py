@@ -62,10 +62,11 @@ def test_writers_queued_from_many_threads_all_land_in_one_chain(fresh_res):
 def test_entries_asked_for_while_a_transaction_is_written_share_the_next_one(fresh_res,
                                                                               monkeypatch):
     audit_group.record(fresh_res, "api.request", "/start", actor="op")
-    release, signed, groups = threading.Event(), [], []
+    release, held, signed, groups = threading.Event(), threading.Event(), [], []
     real_queued, real_sign, real_commit = audit.queued, audit.sign_head, audit_group._commit_group
 
     def slow_queued(res):  # the first writer is held before its transaction
+        held.set()
         release.wait(10)
         return real_queued(res)
 
@@ -78,8 +79,7 @@ def test_entries_asked_for_while_a_transaction_is_written_share_the_next_one(fre
                                 kwargs={"actor": "op"}) for i in range(3)]
     threads[0].start()
     key = (fresh_res.db.url, str(fresh_res.storage.audit_checkpoint()))
-    while audit_group._WRITERS[key].waiting:  # the first writer took its group: [/0]
-        threading.Event().wait(0.01)
+    assert held.wait(10)  # the writer took its group, [/0], and is held before writing it
     for t in threads[1:]:
         t.start()
     while len(audit_group._WRITERS[key].waiting) < 2:  # /1 and /2 wait behind it
