@@ -117,7 +117,7 @@ def test_names_before_ordinary_words(scanner, text, expected):
 @pytest.mark.parametrize(("text", "expected"), [
     ("下面有请钟岚总经理致辞", ["钟岚"]),  # the title starts at 总, not a name 钟岚总
     ("市规划局邵一帆副主任认为", ["邵一帆"]),
-    ("图书馆馆员蒋先生说", ["蒋"]),  # 员蒋 would cut 馆员
+    ("图书馆馆员蒋先生说", ["蒋先生"]),  # 员蒋 would cut 馆员; a lone surname keeps 先生
     ("滕小闻先生毕业于复旦大学", ["滕小闻"]),
 ])
 def test_context_names(text, expected):
@@ -191,6 +191,8 @@ def test_tagged_word_split_at_punctuation():
 @pytest.mark.parametrize(("text", "expected"), [
     ("王总说这件事要抓紧", ["王总"]),  # the model's PER word is a form of address: kept whole
     ("我和张姐去买菜", ["张姐"]),
+    ("后来陈女士又打了一次电话", ["陈女士"]),  # a lone surname takes its courtesy title along
+    ("两位女士都到了", []),  # 位 is no surname here
 ])
 def test_form_of_address(scanner, text, expected):
     assert _names(scanner, text) == expected
@@ -199,7 +201,7 @@ def test_form_of_address(scanner, text, expected):
 def test_form_of_address_not():
     from yishu.deid.recognizers import cn_lac_person_recognizer as lac
 
-    assert lac.clean_span("王先生来电", 0, 3) is None  # a title, not a handle: the surname rules
+    assert lac.clean_span("王教授来电", 0, 3) is None  # a job title, not a handle: the surname rules
     assert lac.clean_span("张伟总经理", 0, 5) == (0, 2)
 
 
