@@ -201,7 +201,7 @@ def test_form_of_address(scanner, text, expected):
 def test_form_of_address_not():
     from yishu.deid.recognizers import cn_lac_person_recognizer as lac
 
-    assert lac.clean_span("王教授来电", 0, 3) is None  # a job title, not a handle: the surname rules
+    assert lac.clean_span("王教授来电", 0, 3) is None  # a job title: the surname rules
     assert lac.clean_span("张伟总经理", 0, 5) == (0, 2)
 
 
@@ -227,3 +227,30 @@ def test_title_then_a_closed_word(text, expected):
 ])
 def test_title_then_a_word(text):
     assert CONTEXT.find(text) == []
+
+
+# ------------------------------------------------------------------ foreign names after a role
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("上半场中场卡洛维奇受伤下场", ["卡洛维奇"]),
+    ("展厅里挂着画家德拉克罗瓦的两幅油画", ["德拉克罗瓦"]),
+    ("二等兵伊万·波波夫留在了阵地上", ["伊万·波波夫"]),
+])
+def test_foreign_name_after_a_role(text, expected):
+    from yishu.deid.recognizers.cn_foreign_person_recognizer import CnForeignPersonRecognizer
+
+    found = CnForeignPersonRecognizer().find(text)
+    assert [text[a:b] for a, b, _ in found] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "比赛进入中场休息",  # 休 is a syllable, 休息 a word: one syllable is no name
+    "这位画家的作品很受欢迎",
+    "主教练安排了加练",  # 安 alone before 排 (no syllable)
+    "我们请来了设计师团队",
+])
+def test_foreign_name_after_a_role_not(text):
+    from yishu.deid.recognizers.cn_foreign_person_recognizer import CnForeignPersonRecognizer
+
+    assert CnForeignPersonRecognizer().find(text) == []
