@@ -117,7 +117,7 @@ def test_names_before_ordinary_words(scanner, text, expected):
 @pytest.mark.parametrize(("text", "expected"), [
     ("下面有请钟岚总经理致辞", ["钟岚"]),  # the title starts at 总, not a name 钟岚总
     ("市规划局邵一帆副主任认为", ["邵一帆"]),
-    ("图书馆馆员蒋先生说", ["蒋"]),  # 员蒋 would cut 馆员
+    ("图书馆馆员蒋先生说", ["蒋先生"]),  # 员蒋 would cut 馆员; a lone surname keeps 先生
     ("滕小闻先生毕业于复旦大学", ["滕小闻"]),
 ])
 def test_context_names(text, expected):
@@ -191,6 +191,8 @@ def test_tagged_word_split_at_punctuation():
 @pytest.mark.parametrize(("text", "expected"), [
     ("王总说这件事要抓紧", ["王总"]),  # the model's PER word is a form of address: kept whole
     ("我和张姐去买菜", ["张姐"]),
+    ("后来陈女士又打了一次电话", ["陈女士"]),  # a lone surname takes its courtesy title along
+    ("两位女士都到了", []),  # 位 is no surname here
 ])
 def test_form_of_address(scanner, text, expected):
     assert _names(scanner, text) == expected
@@ -199,7 +201,7 @@ def test_form_of_address(scanner, text, expected):
 def test_form_of_address_not():
     from yishu.deid.recognizers import cn_lac_person_recognizer as lac
 
-    assert lac.clean_span("王先生来电", 0, 3) is None  # a title, not a handle: the surname rules
+    assert lac.clean_span("王教授来电", 0, 3) is None  # a job title: the surname rules
     assert lac.clean_span("张伟总经理", 0, 5) == (0, 2)
 
 
@@ -225,3 +227,30 @@ def test_title_then_a_closed_word(text, expected):
 ])
 def test_title_then_a_word(text):
     assert CONTEXT.find(text) == []
+
+
+# ------------------------------------------------------------------ foreign names after a role
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("上半场中场卡洛维奇受伤下场", ["卡洛维奇"]),
+    ("展厅里挂着画家德拉克罗瓦的两幅油画", ["德拉克罗瓦"]),
+    ("二等兵伊万·波波夫留在了阵地上", ["伊万·波波夫"]),
+])
+def test_foreign_name_after_a_role(text, expected):
+    from yishu.deid.recognizers.cn_foreign_person_recognizer import CnForeignPersonRecognizer
+
+    found = CnForeignPersonRecognizer().find(text)
+    assert [text[a:b] for a, b, _ in found] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "比赛进入中场休息",  # 休 is a syllable, 休息 a word: one syllable is no name
+    "这位画家的作品很受欢迎",
+    "主教练安排了加练",  # 安 alone before 排 (no syllable)
+    "我们请来了设计师团队",
+])
+def test_foreign_name_after_a_role_not(text):
+    from yishu.deid.recognizers.cn_foreign_person_recognizer import CnForeignPersonRecognizer
+
+    assert CnForeignPersonRecognizer().find(text) == []

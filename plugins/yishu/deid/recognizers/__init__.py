@@ -15,6 +15,7 @@ from presidio_analyzer.nlp_engine import NoOpNlpEngine
 from yishu.deid.recognizers.cn_address_recognizer import CnAddressRecognizer
 from yishu.deid.recognizers.cn_bank_card_recognizer import CnBankCardRecognizer
 from yishu.deid.recognizers.cn_email_recognizer import CnEmailRecognizer
+from yishu.deid.recognizers.cn_foreign_person_recognizer import CnForeignPersonRecognizer
 from yishu.deid.recognizers.cn_ip_recognizer import CnIpRecognizer
 from yishu.deid.recognizers.cn_lac_person_recognizer import CnLacPersonRecognizer
 from yishu.deid.recognizers.cn_latin_person_recognizer import CnLatinPersonRecognizer
@@ -77,6 +78,7 @@ def all_recognizers() -> list[EntityRecognizer]:
         CnPersonRecognizer(),
         CnLacPersonRecognizer(),
         CnLatinPersonRecognizer(),
+        CnForeignPersonRecognizer(),
     ]
 
 

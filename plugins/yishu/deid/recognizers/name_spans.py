@@ -14,6 +14,7 @@ import re
 _ALIAS_AFTER = re.compile(r"\s*[（(](?:中文名|英文名|原名|本名|又名|外文名)?[:：]?\s*(?:"
                           r"([A-Za-z][A-Za-z0-9_ .'’·-]{0,39}[A-Za-z0-9.])\s*(?=[，,；;）)]|$)"
                           r"|(?!化名|音译|音|下同)([\u4e00-\u9fff·]{2,8})\s*[）)])")
+_COURTESY = ("先生", "女士", "小姐")
 _ALIAS_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'·-]{1,40})\s*[（(]\s*$")
 
 
@@ -23,7 +24,8 @@ def aliases(text: str, names: list[tuple[int, int]], taken: list[tuple[int, int]
     extra = []
     for start, end in names:
         after = _ALIAS_AFTER.match(text, end)
-        if after:
+        # 张女士（私企老板）: a person named by a title has no Chinese alias, the note says more
+        if after and not (after.group(2) and text.endswith(_COURTESY, start, end)):
             extra.append(after.span(1) if after.group(1) else after.span(2))
         before = _ALIAS_BEFORE.search(text, max(0, start - 45), start)
         if before and text[end:end + 1] in ")）":
