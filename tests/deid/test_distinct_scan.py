@@ -114,3 +114,31 @@ def test_the_arrow_prefilter_leaves_out_only_values_without_findings():
 
 def test_no_prefilter_for_name_recognizers():
     assert TextScanner({"PERSON"}).may_find(pa.array(["王秀英"])) is None
+
+
+@pytest.mark.parametrize("cap", [0, 5, 40])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_batch_by_batch_past_the_cap_gives_the_same_findings(monkeypatch, seed, cap):
+    """Past DISTINCT_CAP a column is scanned a batch at a time (from the start with 0, after
+    some batches counted otherwise): repeated and unique values, the same counts, entities in
+    the same order and the same first samples in row order as the distinct-value path."""
+    import yishu.deid.scan as scan
+
+    r = random.Random(seed)
+    unique = [f"编号{n:06d}" for n in range(200)] + [f"电话139{n:08d}" for n in range(40)]
+    values = _mixed(seed=seed) + unique
+    r.shuffle(values)
+    expected = by_distinct(values, STRONG, identifies_a_person)
+    monkeypatch.setattr(scan, "DISTINCT_CAP", cap)
+    found = by_distinct(values, STRONG, identifies_a_person)
+    assert expected and found == expected == every_row(values, STRONG, identifies_a_person)
+    assert list(found["entities"]) == list(expected["entities"])
+    assert len(found["samples"]) == 3
+
+
+def test_order_numbers_past_the_cap_are_still_chance_matches(monkeypatch):
+    import yishu.deid.scan as scan
+
+    monkeypatch.setattr(scan, "DISTINCT_CAP", 10)
+    numbers = order_numbers(1500)
+    assert by_distinct(numbers + numbers[:700], STRONG, identifies_a_person) is None

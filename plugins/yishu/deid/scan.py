@@ -94,50 +94,79 @@ def scan_column(values: list, scanner, keep=None, context: str = "") -> tuple[Co
 
 
 _SLICE = 65_536  # distinct values handed to the scanner at a time
+# Distinct values a column keeps before it is scanned a batch at a time instead: a near-unique
+# column (pseudonyms, dates) gains nothing from counting, and its distinct set grew with the
+# rows (1.9 GB at 10M). Everything a scan adds up is a sum over values, so either way (or both,
+# one after the other) gives the same verdict.
+DISTINCT_CAP = 131_072
 
 
 class _Tally:
-    """One column's distinct values and their counts, over the batches added; each distinct
-    value is scanned once and what it holds counts as many times as it occurs, so the verdict
-    (chance_entities' shares included) is the one a scan of every row gives."""
+    """One column's findings over the batches added. Each distinct value is scanned once and
+    what it holds counts as many times as it occurs, while the distinct values stay under
+    DISTINCT_CAP; past it, the values counted so far are scanned and dropped, and each batch
+    is then counted and scanned on its own (a value repeated across batches is scanned again).
+    Values are scanned in the order of their first row, so the entities come out in the order
+    a scan of every row finds them, and chance_entities' shares are those of every row."""
 
-    def __init__(self):
-        self.values = ValueCounts()
+    def __init__(self, scanner, keep, context: str):
+        self.scanner, self.keep, self.context = scanner, keep, context
+        self.values: ValueCounts | None = ValueCounts()  # None: scanning batch by batch
+        self.rows = 0  # nulls included
+        self.present = 0  # non-null rows
+        self.totals: Counter = Counter()
+        self.texts, self.lengths = 0, Counter()  # for _numbers: the order-number rule
         self.found: dict[str, list[str]] = {}  # value -> masked samples of what it holds
         self.chance: set[str] = set()  # entities found by chance (see chance_entities)
 
-    def scan(self, scanner, keep, context: str) -> dict | None:
-        values, counts = self.values.result()
-        totals: Counter = Counter()
-        texts, lengths = 0, Counter()
+    def add(self, column: pa.Array | pa.ChunkedArray) -> None:
+        self.rows += len(column)
+        if self.values is None:
+            batch = ValueCounts()
+            batch.add(column)
+            self._scan(*batch.result())
+            return
+        self.values.add(column)
+        if self.values.distinct() > DISTINCT_CAP:
+            self._scan(*self.values.result())
+            self.values = None
+
+    def _scan(self, values: pa.Array, counts: pa.Array) -> None:
+        context, keep = self.context, self.keep
+        self.present += pc.sum(counts).as_py() or 0
         for start in range(0, len(values), _SLICE):
             chunk = values.slice(start, _SLICE)
             weights = counts.slice(start, _SLICE).to_pylist()
             items = chunk.to_pylist()
             for text, n in zip(items, weights, strict=True):
                 text = text.strip()
-                texts += n if text else 0
+                self.texts += n if text else 0
                 if text and text.isascii() and text.isdigit():
-                    lengths[len(text)] += n
-            possible = None if context else scanner.may_find(chunk)
+                    self.lengths[len(text)] += n
+            possible = None if context else self.scanner.may_find(chunk)
             todo = (range(len(items)) if possible is None
                     else pc.indices_nonzero(possible).to_pylist())
-            found = scanner.find_many([context + items[i] for i in todo])
+            found = self.scanner.find_many([context + items[i] for i in todo])
             for i, spans in zip(todo, found, strict=True):
                 text = context + items[i]
                 kept = [(s.entity, text[s.start:s.end]) for s in spans if s.end > len(context)]
                 kept = [(e, f) for e, f in kept if not keep or keep(e, f)]
                 for entity, _ in kept:
-                    totals[entity] += weights[i]
+                    self.totals[entity] += weights[i]
                 if kept:
                     self.found[items[i]] = [masked_sample(e, f) for e, f in kept[:3]]
-        if totals and _numbers(texts, lengths):  # order numbers passing by chance
-            rows = pc.sum(counts).as_py() or 0
-            self.chance = {e for e, n in totals.items() if n < CHANCE_SHARE * rows}
+
+    def scan(self) -> dict | None:
+        if self.values is not None:
+            self._scan(*self.values.result())
+            self.values = None
+        totals = Counter(self.totals)
+        if totals and _numbers(self.texts, self.lengths):  # order numbers passing by chance
+            self.chance = {e for e, n in totals.items() if n < CHANCE_SHARE * self.present}
             for entity in self.chance:
                 del totals[entity]
         return {"entities": dict(totals), "samples": [],
-                "scanned": self.values.rows} if totals else None
+                "scanned": self.rows} if totals else None
 
 
 class TableScan:
@@ -153,14 +182,15 @@ class TableScan:
 
     def add(self, table: pa.Table | pa.RecordBatch) -> None:
         for name in table.column_names if self.columns is None else self.columns:
-            self.tallies.setdefault(name, _Tally()).values.add(table.column(name))
+            if name not in self.tallies:
+                self.tallies[name] = _Tally(self.scanner, self.keep, self.context)
+            self.tallies[name].add(table.column(name))
 
     def findings(self, again) -> dict[str, dict]:
         """{column: {"entities": {...}, "samples": [...], "scanned": n}}, found ones only.
         `again()` gives the batches once more, in the same order: the first samples are
         those of the first rows that hold a finding (read again only when there is one)."""
-        found = {name: tally.scan(self.scanner, self.keep, self.context)
-                 for name, tally in self.tallies.items()}
+        found = {name: tally.scan() for name, tally in self.tallies.items()}
         found = {name: f for name, f in found.items() if f}
         pending = {name: self.tallies[name].found for name in found}
         for batch in again() if pending else ():

@@ -49,6 +49,11 @@ class ValueCounts:
                                "count": merged.column("count_sum")})
         self.pending, self.pending_rows = [], 0
 
+    def distinct(self) -> int:
+        """At most how many distinct values have been added (a value in two batches pending
+        counts twice until they are merged)."""
+        return (0 if self.total is None else self.total.num_rows) + self.pending_rows
+
     def result(self) -> tuple[pa.Array, pa.Array]:
         """(distinct non-null values in the order of their first row, their counts)."""
         self._merge()
