@@ -112,8 +112,37 @@ def test_the_arrow_prefilter_leaves_out_only_values_without_findings():
     assert any(spans for spans in found)
 
 
-def test_no_prefilter_for_name_recognizers():
-    assert TextScanner({"PERSON"}).may_find(pa.array(["王秀英"])) is None
+def test_the_name_prefilter_leaves_out_only_values_without_names():
+    """Every recognizer, the name model and the context and Latin-name rules included: what
+    Arrow leaves out holds nothing, and a name scan leaves a column of hex digests out whole."""
+    from tests.deid.test_names import FOUND
+
+    r = random.Random(8)
+    alphabet = "abcdefXYZ0123456789 -_.，：Linda王秀英先生说选手市区路号"
+    noise = ["".join(r.choice(alphabet) for _ in range(r.randrange(0, 20))) for _ in range(2000)]
+    hexes = [f"{r.getrandbits(128):032x}" for _ in range(2000)]
+    latin = ["Tom Conlin", "tom conlin", "LINDA", "kevin", "Slayer_99", "filip", "ab12cd"]
+    texts = noise + hexes + latin + [text for text, _ in FOUND] + [v for v in _mixed() if v]
+    for scanner, digests_out in ((TextScanner({"PERSON"}), True), (TextScanner(), False)):
+        possible = scanner.may_find(pa.array(texts, pa.string()))
+        assert possible is not None
+        possible = possible.to_pylist()
+        found = scanner.find_many(texts)
+        assert all(p or not spans for p, spans in zip(possible, found, strict=True))
+        assert sum(bool(spans) for spans in found) > len(FOUND)  # names were there to find
+        # (digests have digit runs the identifiers' prefilters must look at)
+        assert any(possible[len(noise):len(noise) + len(hexes)]) is not digests_out
+
+
+def test_a_finder_without_may_find_turns_the_prefilter_off():
+    from yishu.deid.recognizers.cn_person_recognizer import CnPersonRecognizer
+
+    class Opaque(CnPersonRecognizer):
+        MAY_FIND = None
+
+    assert TextScanner(recognizers=[Opaque()]).may_find(pa.array(["王秀英"])) is None
+    assert TextScanner(recognizers=[CnPersonRecognizer()]).may_find(
+        pa.array(["王秀英", "abc"])).to_pylist() == [True, False]
 
 
 @pytest.mark.parametrize("cap", [0, 5, 40])

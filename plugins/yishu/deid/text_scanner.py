@@ -45,7 +45,7 @@ class Span(NamedTuple):
     score: float
 
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = re.compile("[\u3400-\u9fff]")  # the characters themselves: RE2 reads it too
 
 
 def _cjk_outside(text: str, candidates: list) -> int:
@@ -120,6 +120,7 @@ class TextScanner:
         # priority); models tagging a list of texts at once: (find_many, entity, context, priority)
         self._finders = []
         self._models = []
+        may_find = []  # what each finder or model needs in a text to find anything (RE2)
         for priority, recognizer in enumerate(recognizers or all_recognizers()):
             entity = recognizer.supported_entities[0]
             if entities is not None and entity not in entities:
@@ -140,24 +141,27 @@ class TextScanner:
                                   context, priority))
             elif hasattr(recognizer, "find_many"):
                 recognizer.load()
-                self._models.append((recognizer.find_many, entity, context, priority,
-                                     getattr(recognizer, "MIN_CJK_CHARS", 1)))
+                min_cjk = getattr(recognizer, "MIN_CJK_CHARS", 1)
+                self._models.append((recognizer.find_many, entity, context, priority, min_cjk))
+                # a model tags only texts with a CJK character (_cjk_outside): none, no finding
+                may_find.append(_CJK.pattern if min_cjk >= 1 else None)
             else:
                 recognizer.load()
                 self._finders.append((recognizer.find, entity, context, priority))
+                may_find.append(getattr(recognizer, "MAY_FIND", None))
         self._groups = [(re.compile(prefilter).search, group)
                         for prefilter, group in groups.items()]
-        self._prefilters = [getattr(p, "pattern", p) for p in groups]
+        self._prefilters = [getattr(p, "pattern", p) for p in groups] + may_find
 
     def may_find(self, texts):
         """Which texts of an Arrow string array (no nulls) could hold a finding, all tested at
         once by Arrow (RE2): False only where no pattern's prefilter matches, so find_many of
-        the others is empty. None when that cannot be told: a recognizer has no prefilter (its
-        own find(), a model), or a prefilter might mean something else to RE2 than to `re`."""
+        the others is empty. None when that cannot be told: a recognizer with its own find() has
+        no MAY_FIND, or a prefilter might mean something else to RE2 than to `re`."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if self._finders or self._models or not all(map(_same_in_re2, self._prefilters)):
+        if not all(p is not None and _same_in_re2(p) for p in self._prefilters):
             return None
         found = pa.array([False] * len(texts), pa.bool_())
         try:

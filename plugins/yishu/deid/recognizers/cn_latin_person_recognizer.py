@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from yishu.deid.recognizers.person_base import PersonRecognizer
+from yishu.deid.recognizers.person_base import HAN, PersonRecognizer
 
 # Common English given names (US census and UK ONS top lists) and their short forms
 GIVEN_NAMES = """
@@ -78,6 +78,8 @@ def _lone_given(word: str) -> bool:
 
 class CnLatinPersonRecognizer(PersonRecognizer):
     SCORE = 0.7
+    # after a role or before a verb: a CJK word; else a given name (_NAME, _lone_given)
+    MAY_FIND = HAN + "|(?i:" + "|".join(sorted(set(GIVEN_NAMES))) + ")"
 
     def load(self) -> None:
         """Nothing to load: one regex."""

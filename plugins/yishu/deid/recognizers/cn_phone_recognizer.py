@@ -29,8 +29,9 @@ class CnPhoneRecognizer(PatternRecognizer):
         Pattern("cn_landline_paren", f"[(（]{_AREA}[)）] ?" + _LOCAL + RIGHT, 0.6),
     ]
     # TextScanner skips the patterns without it: 10 digits (the shortest landline), however
-    # written, or an area code in brackets
-    PREFILTER = f"{digits(10)}|[(（]{_ZERO}"
+    # written, where a number may start (LEFT: not inside a run of letters and digits, as in a
+    # hex digest), or an area code in brackets
+    PREFILTER = f"(?:^|[^0-9０-９A-Za-zＡ-Ｚａ-ｚ])[+＋]?{digits(10)}|[(（]{_ZERO}"
     CONTEXT = ["电话", "手机", "联系", "致电", "来电", "号码", "座机", "固话", "tel", "mobile"]
 
     def __init__(self, supported_language: str = "zh"):

@@ -10,6 +10,7 @@ from yishu.standard import identifiers
 
 _LEFT = r"(?<![0-9A-Za-z])"
 _RIGHT = r"(?![0-9A-Za-z])"
+_SHAPE = "[1-9A-HNY][1-9A-HNY0-9][0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 _RESIDENT_ID_SHAPE = re.compile(
     r"[1-8][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
 )
@@ -17,10 +18,11 @@ _RESIDENT_ID_SHAPE = re.compile(
 
 class CnUsccRecognizer(PatternRecognizer):
     PATTERNS = [
-        Pattern("cn_uscc", _LEFT + r"[1-9A-HNY][1-9A-HNY0-9][0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
-                + _RIGHT, 0.5),
+        Pattern("cn_uscc", _LEFT + _SHAPE + _RIGHT, 0.5),
     ]
-    PREFILTER = r"[0-9]{6}"  # TextScanner skips the patterns without it
+    # TextScanner skips the patterns without it. The whole shape, not only its six digits: a
+    # column of hex digests has six digits in a row in nine values of ten
+    PREFILTER = _SHAPE
     CONTEXT = [
         "信用代码", "统一社会信用", "社会信用代码", "税号", "纳税人识别号", "营业执照", "注册号",
     ]
