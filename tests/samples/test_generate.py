@@ -209,3 +209,17 @@ def test_write_sample(tmp_path):
         quoted_strings_can_be_null=False))
     assert read.equals(sample.generate("health_visits", 300))
     assert not list(tmp_path.glob("inbox/health_visits/*.tmp"))
+
+
+def test_keys_do_not_depend_on_the_chunking():
+    """One bijection of the row index for every chunk: the same keys however the rows are cut
+    (each chunk drawing its own bijection repeated 60 visit ids in 1M rows)."""
+    whole = sample.generate("health_visits", 2500, dirty=False).column("visit_id").to_pylist()
+    cut = [v for c in sample.iter_generate("health_visits", 2500, chunk_rows=700, dirty=False)
+           for v in c.column("visit_id").to_pylist()]
+    assert cut == whole and len(set(cut)) == 2500
+    org = lambda table: [u[8:16] for u in table.column("uscc").to_pylist()]  # noqa: E731 ("MA…")
+    whole = org(sample.generate("market_enterprise", 2500, dirty=False))
+    cut = [o for c in sample.iter_generate("market_enterprise", 2500, chunk_rows=700,
+                                           dirty=False) for o in org(c)]
+    assert cut[50:] == whole[50:]  # (the first rows are the fixed hospitals)

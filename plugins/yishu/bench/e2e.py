@@ -1,8 +1,8 @@
 """End-to-end benchmark: an N-row `health_visits` source through its collect DAG's stages
 (collect → validate → land) and then the stages of every product DAG that reads it
 (build → de-identify → risk check → publish), into a fresh state folder. The sample is clean
-(a dirty one is quarantined, rightly, and no product is built; a batch quarantined for the few
-keys the generator repeats at a million rows is released, as a steward would).
+(a dirty one is quarantined, rightly, and no product is built; should a clean one be
+quarantined anyway, it is released as a steward would, and the run says so).
 
     python -m yishu.bench.e2e [--rows N] [--parts-of N] [--without-free-text] [--keep]
                               [--until validate]
@@ -79,8 +79,8 @@ def _stage(name: str, home: Path, ref: dict | None, product: str | None) -> dict
 
         batch = validate_and_land(res, CollectResult(**ref))
         if batch.status == "quarantined":
-            # the generator repeats a few keys at a million rows (60 visit_ids): released as a
-            # steward would after review, so that the product stages run (and are measured)
+            # a clean sample should land (the generator once repeated 60 visit_ids at a million
+            # rows): released as a steward would after review, so the product stages still run
             from yishu.pipeline.batches import review
 
             print(f"  quarantined ({batch.reason}): released for the benchmark", flush=True)

@@ -57,9 +57,12 @@ def _market_enterprise(rng, n, seed, day, offset, plan, dirt) -> dict[str, pa.Ar
     district_name = np.array([name for name, _ in DISTRICTS.values()])[district_idx]
 
     # Organisation codes "MA" + 6 base-31 chars of an affine bijection of the global row index:
-    # unique across chunks without any lookup.
-    a = int(rng.integers(1, _ORG_SPACE // 31)) * 31 + 1  # not a multiple of 31
-    b = int(rng.integers(0, _ORG_SPACE))
+    # unique across chunks without any lookup (one bijection: drawn from the seed alone; the
+    # chunk's own two draws stay, so no other value moves)
+    rng.integers(1, _ORG_SPACE // 31), rng.integers(0, _ORG_SPACE)
+    whole = np.random.default_rng([seed, 0xE1])
+    a = int(whole.integers(1, _ORG_SPACE // 31)) * 31 + 1  # not a multiple of 31
+    b = int(whole.integers(0, _ORG_SPACE))
     v = (a * np.arange(offset, offset + n, dtype=np.int64) + b) % _ORG_SPACE
     digits = np.stack([(v // 31**k) % 31 for k in range(5, -1, -1)], axis=1)
     chars = np.ascontiguousarray(np.array(list(_USCC_ALPHABET))[digits])

@@ -93,9 +93,13 @@ def _health_visits(rng, n, seed, day, offset, plan, dirt) -> dict[str, pa.Array]
     complaint_table, complaint_counts = _ragged([d[1] for d in _DEPT_DETAIL])
     visit_days = day - rng.integers(1, 31, n)  # within the 30 days before the partition
     cost = _money(rng, _DEPT_MEDIAN_COST[dept], 0.7, 500_000)
-    # Visit ids: an affine bijection of the global row index mod 10^10, unique across chunks.
-    a = int(rng.integers(1, _VISIT_SPACE // 10)) * 10 + 3  # odd and not a multiple of 5
-    b = int(rng.integers(0, _VISIT_SPACE))
+    # Visit ids: an affine bijection of the global row index mod 10^10, unique across chunks:
+    # the same bijection in every chunk, so drawn from the seed alone (drawn from the chunk's
+    # stream, 60 ids repeated at 1M rows). The chunk's two draws stay, so no other value moves.
+    rng.integers(1, _VISIT_SPACE // 10), rng.integers(0, _VISIT_SPACE)
+    whole = np.random.default_rng([seed, 0xB1])
+    a = int(whole.integers(1, _VISIT_SPACE // 10)) * 10 + 3  # odd and not a multiple of 5
+    b = int(whole.integers(0, _VISIT_SPACE))
     visit_no = (a * np.arange(offset, offset + n, dtype=np.int64) + b) % _VISIT_SPACE
     age = _year(visit_days) - _year(birth) - (_mmdd(visit_days) < _mmdd(birth))
     notes = _doctor_notes(rng, pools, {
