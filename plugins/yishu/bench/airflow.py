@@ -99,7 +99,8 @@ def bench(rows: int, home: Path, without_free_text: bool, timeout: float) -> dic
     print(f"generated {rows:,} {SOURCE} rows ({time.perf_counter() - started:.0f} s, not "
           "counted)", flush=True)
     products = [p.name for p in res.catalog.products.values() if SOURCE in p.source_names]
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
+    inherited = os.environ.copy()  # passed on to Airflow, without an Airflow set-up of its own
+    env = {**{k: v for k, v in inherited.items() if not k.startswith("AIRFLOW")},
            **cfg.environ()}
     process, _, api = start_yishu_airflow(["--port", str(free_port())], env)
     peak = PeakMemory(process.pid)
