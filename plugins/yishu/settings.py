@@ -106,3 +106,9 @@ def _rows(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.strip().isdigit() or int(raw) < 1:
         raise ValueError(f"{name}={raw!r}: give a whole number of rows, at least 1")
     return int(raw)
+
+
+def environment_without_airflow() -> dict[str, str]:
+    """This process's environment without Airflow's settings: for a child that starts an
+    Airflow of its own (`yishu airflow` in the benchmark)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}

@@ -88,7 +88,7 @@ def bench(rows: int, home: Path, without_free_text: bool, timeout: float) -> dic
     from yishu.bench.e2e import _settings
     from yishu.resources import Resources
     from yishu.samples import write_sample
-    from yishu.settings import Settings, load
+    from yishu.settings import Settings, environment_without_airflow, load
 
     _settings(home, load().fanout_rows, without_free_text)
     chosen = json.loads((home / "bench-settings.json").read_text(encoding="utf-8"))
@@ -99,9 +99,7 @@ def bench(rows: int, home: Path, without_free_text: bool, timeout: float) -> dic
     print(f"generated {rows:,} {SOURCE} rows ({time.perf_counter() - started:.0f} s, not "
           "counted)", flush=True)
     products = [p.name for p in res.catalog.products.values() if SOURCE in p.source_names]
-    inherited = os.environ.copy()  # passed on to Airflow, without an Airflow set-up of its own
-    env = {**{k: v for k, v in inherited.items() if not k.startswith("AIRFLOW")},
-           **cfg.environ()}
+    env = {**environment_without_airflow(), **cfg.environ()}
     process, _, api = start_yishu_airflow(["--port", str(free_port())], env)
     peak = PeakMemory(process.pid)
     peak.start()
