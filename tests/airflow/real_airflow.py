@@ -3,7 +3,6 @@ REST API (/api/v2)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import psutil
@@ -17,6 +16,7 @@ from yishu.airflow.rest_client import (  # noqa: F401 (the tests import them fro
     stop_yishu_airflow,
     wait_for_runs,
 )
+from yishu.settings import environment_without_airflow
 
 
 def new_database(pg_url: str, prefix: str) -> str:
@@ -36,7 +36,7 @@ def new_database(pg_url: str, prefix: str) -> str:
 def clean_environment() -> dict[str, str]:
     """The test process's environment without the Airflow settings an in-process run of an
     earlier test left there (they would name the session's Airflow home)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    return environment_without_airflow()
 
 
 def airflow_processes(airflow_home: Path) -> list[psutil.Process]:

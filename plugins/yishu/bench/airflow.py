@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import tempfile
 import threading
 import time
 from datetime import datetime
@@ -145,17 +142,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not 1 <= args.rows <= 50_000_000:
         parser.error("--rows must be from 1 to 50,000,000")
-    home = Path(tempfile.mkdtemp(prefix="yishu-bench-airflow-"))
-    try:
-        print(f"load average before: {open('/proc/loadavg').read().strip()}  "
-              f"({os.cpu_count()} CPUs)", flush=True)
+    from yishu.bench.e2e import fresh_home
+
+    with fresh_home("yishu-bench-airflow-", args.keep) as home:
         bench(args.rows, home, args.without_free_text, args.timeout)
-        print(f"load average after:  {open('/proc/loadavg').read().strip()}")
-    finally:
-        if args.keep:
-            print(f"state kept in {home}")
-        else:
-            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ model, whose cost is per row of free text.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 SOURCE = "health_visits"
@@ -173,6 +175,23 @@ def bench(rows: int, home: Path, fanout_rows: int, without_free_text: bool,
     return figures + [total]
 
 
+@contextlib.contextmanager
+def fresh_home(prefix: str, keep: bool) -> Iterator[Path]:
+    """A new state folder for one benchmark, the load average printed before and after (on a
+    shared machine wall time means little without it); removed afterwards unless kept."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        print(f"load average before: {open('/proc/loadavg').read().strip()}  "
+              f"({os.cpu_count()} CPUs)", flush=True)
+        yield home
+        print(f"load average after:  {open('/proc/loadavg').read().strip()}")
+    finally:
+        if keep:
+            print(f"state kept in {home}")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -194,20 +213,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not 1 <= args.rows <= 50_000_000:
         parser.error("--rows must be from 1 to 50,000,000")
-    home = Path(tempfile.mkdtemp(prefix="yishu-bench-e2e-"))
-    try:
-        print(f"load average before: {open('/proc/loadavg').read().strip()}  "
-              f"({os.cpu_count()} CPUs)", flush=True)
-        from yishu.settings import load
+    from yishu.settings import load
 
+    with fresh_home("yishu-bench-e2e-", args.keep) as home:
         bench(args.rows, home, args.parts_of or load().fanout_rows, args.without_free_text,
               args.until)
-        print(f"load average after:  {open('/proc/loadavg').read().strip()}")
-    finally:
-        if args.keep:
-            print(f"state kept in {home}")
-        else:
-            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
