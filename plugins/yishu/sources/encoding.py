@@ -14,6 +14,7 @@ from pathlib import Path
 from yishu.errors import UserInputError
 
 SAMPLE = 1 << 20  # bytes read to decide
+JUDGED = 200_000  # bytes charset-normalizer judges (it is slow on more)
 _CHINESE = {"gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950", "cp936"}
 
 
@@ -26,8 +27,8 @@ def detect(head: bytes, where: str) -> str:
     if _decodes(head, "gb18030"):
         from charset_normalizer import from_bytes
 
-        best = from_bytes(head[:200_000], cp_isolation=["gb18030", "utf_8", "cp1252",
-                                                        "latin_1"]).best()
+        best = from_bytes(_whole_characters(head[:JUDGED], "gb18030"),
+                          cp_isolation=["gb18030", "utf_8", "cp1252", "latin_1"]).best()
         if best is not None and best.encoding.replace("_", "") in _CHINESE:
             return "gb18030"
     raise UserInputError(f"{where}: the encoding is not UTF-8, GBK or GB18030: re-export the "
@@ -49,3 +50,13 @@ def _decodes(head: bytes, codec: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _whole_characters(sample: bytes, codec: str) -> bytes:
+    """`sample` without a character cut at its end: charset-normalizer rejects a codec whose
+    decoding fails at the last byte, so a valid GB18030 file whose sample ended inside a
+    two-byte character was refused."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    decoder.decode(sample, final=False)
+    pending = decoder.getstate()[0]
+    return sample[:len(sample) - len(pending)]
