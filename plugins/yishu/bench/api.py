@@ -31,6 +31,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from yishu.bench.machine import load_average
+
 PRODUCT = "insurance_visits"
 WARM_UP_SECONDS = 1.0
 
@@ -230,10 +232,6 @@ def _line(phase: Phase, peak: int) -> str:
             + (f"  FAILED {len(phase.failures)}: {phase.failures[0]}" if phase.failures else ""))
 
 
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -262,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"prepared {args.rows:,} rows in {time.perf_counter() - started:.1f} s: Parquet "
               f"{sizes['data.parquet']:.1f} MB, CSV {sizes['data.csv']:.1f} MB; "
               f"{args.clients} clients, {args.workers} worker(s), {args.seconds:g} s per phase, "
-              f"{os.cpu_count()} CPUs, load average {_load()}", flush=True)
+              f"{os.cpu_count()} CPUs, load average {load_average()}", flush=True)
         before = len(audit.entries(res.db))
         port = free_port()
         # the server gets this environment (as settings.py read it) and the bench's state
@@ -284,7 +282,7 @@ def main(argv: list[str] | None = None) -> None:
             server.wait(timeout=30)
         logged = len(audit.entries(res.db)) - before
         damage = integrity.verify(res)
-        print(f"load average at the end {_load()}", flush=True)
+        print(f"load average at the end {load_average()}", flush=True)
         print(f"audit log: {logged} new entries for {requests} requests; "
               + ("chain and signed head verified" if not damage else
                  f"DAMAGED: {damage[0]}"), flush=True)

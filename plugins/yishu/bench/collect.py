@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from yishu.bench.machine import load_average
+
 
 def _prepare(folder: Path, rows: int, db_url: str) -> Path:
     import pyarrow.csv as pv
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         csv_path = _prepare(folder, args.rows, db_url)
         print(f"prepared {args.rows:,} rows: {csv_path.stat().st_size / 2**20:,.0f} MB GB18030 "
               f"CSV and a table in {db_url.split(':')[0]} ({time.perf_counter() - started:.0f} s)")
-        print(f"load average {Path('/proc/loadavg').read_text().split()[:3]}")
+        print(f"load average {load_average()}")
         for kind in (args.only,) if args.only else ("csv", "sql"):
             done = subprocess.run([sys.executable, "-m", "yishu.bench.collect", "--one", kind,
                                    str(csv_path), db_url, str(folder / f"home-{kind}")],
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{'  + validate and land':<24} {r['status']:>15}  {r['validate_s']:>7} s  "
                   f"{r['validate_cpu_s']} CPU-s  peak RSS {r['total_peak_rss_mb']:,} MB "
                   f"(chunks of {r['chunk_rows']:,} rows)")
-        print(f"load average {Path('/proc/loadavg').read_text().split()[:3]}")
+        print(f"load average {load_average()}")
 
 
 if __name__ == "__main__":

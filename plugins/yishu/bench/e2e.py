@@ -35,6 +35,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from yishu.bench.machine import load_average
+
 SOURCE = "health_visits"
 PARTITION = "2026-11-01"
 
@@ -181,10 +183,9 @@ def fresh_home(prefix: str, keep: bool) -> Iterator[Path]:
     shared machine wall time means little without it); removed afterwards unless kept."""
     home = Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        print(f"load average before: {open('/proc/loadavg').read().strip()}  "
-              f"({os.cpu_count()} CPUs)", flush=True)
+        print(f"load average before: {load_average()}  ({os.cpu_count()} CPUs)", flush=True)
         yield home
-        print(f"load average after:  {open('/proc/loadavg').read().strip()}")
+        print(f"load average after:  {load_average()}")
     finally:
         if keep:
             print(f"state kept in {home}")

@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
 
-    from yishu.bench.engines import machine
+    from yishu.bench.machine import machine
 
     folder = args.data or data_dir()
     print(f"$ python -m yishu.bench.names {' '.join(argv)}".rstrip())

@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from yishu.bench.engines import _measure, _worker, machine
+from yishu.bench.engines import _measure, _worker
+from yishu.bench.machine import machine
 from yishu.bench.quality import quality
 
 STRUCTURED = ["visit_id", "patient_name", "patient_resident_id", "patient_phone", "department",
