@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from yishu.errors import UserInputError
+from yishu.parquet_files import parquet_batches
 from yishu.sources.encoding import detect_file
 from yishu.sources.readers import cell_text
 
@@ -95,7 +96,7 @@ def iter_batches(path: str | Path, batch_rows: int = 65_536,
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns)
+        yield from parquet_batches(path, batch_rows, columns)
     elif suffix in (".xlsx", ".xlsm"):
         yield from _excel_batches(path, batch_rows, columns)
     elif suffix in (".csv", ".txt"):

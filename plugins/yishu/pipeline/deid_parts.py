@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from yishu.definitions import Product
+from yishu.parquet_files import parquet_batches
 from yishu.pipeline.product_deid import Reader, in_scope
 from yishu.pipeline.row_groups import BATCH_ROWS, ROW_GROUP_ROWS, RowGroupWriter, batches
 
@@ -54,8 +55,7 @@ def rows_of(product: Product, read: Reader, columns: list[str], work: Path,
         yield from in_scope(product, read, columns)
         return
     first, end = part["row_groups"]
-    yield from pq.ParquetFile(work / IN_SCOPE).iter_batches(
-        batch_size=BATCH_ROWS, row_groups=range(first, end), columns=columns)
+    yield from parquet_batches(work / IN_SCOPE, BATCH_ROWS, columns, range(first, end))
 
 
 def output(work: Path, part: dict) -> Path:

@@ -16,6 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from yishu.parquet_files import parquet_batches
+
 ROW_GROUP_ROWS = 131_072
 BATCH_ROWS = 65_536  # what the stages read at a time
 
@@ -71,4 +73,4 @@ class RowGroupWriter:
 def batches(path: str | Path, columns: list[str] | None = None,
             rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """A Parquet file's rows, `columns` only if given, a batch at a time."""
-    yield from pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns)
+    yield from parquet_batches(path, rows, columns)

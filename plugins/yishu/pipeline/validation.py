@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from yishu.definitions import Catalog, Source
+from yishu.parquet_files import open_parquet, parquet_batches
 from yishu.sources.drift import retyped_counts, retyped_from_counts
 from yishu.standard.suites import NUMERIC_TYPES
 
@@ -42,7 +42,7 @@ def typed_chunks(cat: Catalog, source: Source, snapshot: str, columns: list[str]
                  chunk_rows: int) -> Iterator[pd.DataFrame]:
     """Only `columns` of the snapshot, typed, a chunk at a time, indexed by row position."""
     start = 0
-    for batch in pq.ParquetFile(snapshot).iter_batches(batch_size=chunk_rows, columns=columns):
+    for batch in parquet_batches(snapshot, chunk_rows, columns):
         df = batch.to_pandas()
         df.index = pd.RangeIndex(start, start + len(df))
         start += len(df)
@@ -76,7 +76,7 @@ def validate_snapshot(cat: Catalog, source: Source, snapshot: str, suite: dict, 
     from yishu.standard import chunks  # Great Expectations is slow to import
 
     types = {c.name: cat.elements[c.element].type for c in source.columns.values()}
-    file = pq.ParquetFile(snapshot)
+    file = open_parquet(snapshot)
     many = file.metadata.num_rows > chunk_rows
     if many and not chunks.chunkable(suite):
         chunk_rows, many = max(file.metadata.num_rows, 1), False  # see standard.chunks
@@ -86,7 +86,7 @@ def validate_snapshot(cat: Catalog, source: Source, snapshot: str, suite: dict, 
     tally = {"fresh": 0, "rows": 0, "dated": False, "chunks": 0}
 
     def frames() -> Iterator[pd.DataFrame]:
-        for batch in file.iter_batches(batch_size=chunk_rows):
+        for batch in parquet_batches(file, chunk_rows):
             df = batch.to_pandas()
             df.index = pd.RangeIndex(tally["rows"], tally["rows"] + len(df))
             retyped_counts(df, types, into=counts)
