@@ -19,7 +19,6 @@ from yishu.deid import risk
 from yishu.deid.aggregate import aggregate
 from yishu.deid.recognizers import STRONG_IDENTIFIERS
 from yishu.deid.scan import NAME_CONTEXT, TableScan, identifies_a_person
-from yishu.parquet_files import parquet_batches
 from yishu.pipeline.row_groups import RowGroupWriter, batches
 
 
@@ -79,8 +78,7 @@ def k_anonymous(product, zone, path: str | Path) -> tuple[object, risk.RiskResul
     # and their joins took 2.8 GB)
     table = pq.read_table(path, columns=columns, read_dictionary=text)
     if subject:
-        hashes = [risk.subject_hashes(b.column(0))
-                  for b in parquet_batches(path, 1 << 16, [subject])]
+        hashes = [risk.subject_hashes(b.column(0)) for b in batches(path, [subject], 1 << 16)]
         table = table.append_column(subject, pa.array(
             np.concatenate(hashes) if hashes else np.zeros(0, np.uint64), pa.uint64()))
     return risk.k_anonymity(table, qis, zone.k, zone.max_suppression, sensitive=sensitive,
